@@ -1,0 +1,25 @@
+// Runs every compiled test file under dist/test with Node's built-in runner.
+// Node 20's `node --test` takes no globs, so the files are listed here.
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+
+function collect(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) collect(path, out);
+    else if (name.endsWith(".test.js")) out.push(path);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = collect("dist/test")
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+if (files.length === 0) {
+  console.error("no test files matched");
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit" });
+process.exit(result.status ?? 1);
