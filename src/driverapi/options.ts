@@ -1,0 +1,50 @@
+/**
+ * Typed options the controller passes to drivers. libnetwork passes untyped
+ * maps keyed by netlabel constants; here the well-known keys are fields and
+ * only driver-specific options (`docker network create -o k=v`) stay a map.
+ */
+
+export interface NetworkOptions {
+  readonly name: string;
+  readonly enableIPv6: boolean;
+  /** No traffic in or out of the network beyond its own endpoints. */
+  readonly internal: boolean;
+  readonly attachable: boolean;
+  /** Driver options, e.g. "com.docker.network.bridge.name". */
+  readonly driverOpts: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export type Protocol = "tcp" | "udp" | "sctp";
+
+/** A published port: `-p [hostIP:]hostPort:containerPort[/proto]`. hostPort 0 asks for an ephemeral one. */
+export interface PortBinding {
+  readonly proto: Protocol;
+  readonly containerPort: number;
+  readonly hostIP?: string;
+  readonly hostPort: number;
+  /** Last port of a host range (hostPort..hostPortEnd); absent for one port. */
+  readonly hostPortEnd?: number;
+}
+
+export interface EndpointOptions {
+  readonly portBindings: readonly PortBinding[];
+  readonly driverOpts: Readonly<Record<string, string>>;
+}
+
+export interface JoinOptions {
+  readonly driverOpts: Readonly<Record<string, string>>;
+}
+
+/** Well-known option keys (Docker's, so the docker CLI's -o flags mean what users expect). */
+export const OptionKeys = {
+  bridgeName: "com.docker.network.bridge.name",
+  bridgeEnableIPMasquerade: "com.docker.network.bridge.enable_ip_masquerade",
+  bridgeEnableICC: "com.docker.network.bridge.enable_icc",
+  bridgeHostBindingIPv4: "com.docker.network.bridge.host_binding_ipv4",
+  bridgeDefaultBridge: "com.docker.network.bridge.default_bridge",
+  driverMTU: "com.docker.network.driver.mtu",
+  containerIfacePrefix: "com.docker.network.container_iface_prefix",
+  macvlanParent: "parent",
+  macvlanMode: "macvlan_mode",
+} as const;
