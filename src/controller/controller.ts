@@ -1,0 +1,198 @@
+import type { DriverInit } from "../driverapi/index.js";
+import { InvalidParameterError, NotFoundError } from "../errors.js";
+import type { Ipam, Capability as IpamCapability } from "../ipamapi/index.js";
+import type { Osl } from "../osl/types.js";
+import { LocalAgent, type ClusterAgent } from "./cluster-agent.js";
+import type { ControllerContext } from "./context.js";
+import { DriverRegistry } from "./driver-registry.js";
+import { createEndpoint, deleteEndpoint } from "./endpoint-ops.js";
+import { IpamRegistry } from "./ipam-registry.js";
+import { KeyedMutex } from "./keyed-mutex.js";
+import { resolveRef } from "./lookup.js";
+import { createNetwork, deleteNetwork } from "./network-ops.js";
+import type { EndpointRecord, NetworkRecord, SandboxRecord } from "./records.js";
+import type { ConnectRequest, NetworkCreateRequest, SandboxCreateRequest } from "./requests.js";
+import { createSandbox, deleteSandbox, join, leave } from "./sandbox-ops.js";
+import { hostsPath, resolvConfPath } from "./sandbox-files.js";
+import { MemoryStateStore, type StateStore } from "./state-store.js";
+
+export interface ControllerOptions {
+  /** Prefix of every kernel object this controller creates (namespaces, links, nftables tables). */
+  readonly prefix: string;
+  /** Directory for per-sandbox files (hosts, resolv.conf). */
+  readonly runDir: string;
+  readonly osl: Osl;
+  readonly drivers: readonly DriverInit<unknown>[];
+  readonly ipams: readonly { name: string; ipam: Ipam; capability: IpamCapability }[];
+  readonly agent?: ClusterAgent;
+  readonly store?: StateStore;
+}
+
+/** An endpoint together with the network it is on, as inspect shows it. */
+export interface EndpointView {
+  readonly endpoint: Readonly<EndpointRecord>;
+  readonly network: Readonly<NetworkRecord>;
+}
+
+/** A sandbox with its files and joined endpoints, as inspect shows it. */
+export interface SandboxView {
+  readonly sandbox: Readonly<SandboxRecord>;
+  readonly hostsPath: string;
+  readonly resolvConfPath: string;
+  readonly endpoints: readonly EndpointView[];
+}
+
+/**
+ * The Container Network Model's controller: networks, endpoints and
+ * sandboxes, and their lifecycle over pluggable network and IPAM drivers.
+ * Operations on different sandboxes run concurrently; operations on one
+ * sandbox queue in order.
+ */
+export class Controller {
+  private constructor(private readonly ctx: ControllerContext) {}
+
+  static async create(options: ControllerOptions): Promise<Controller> {
+    if (!/^[a-z][a-z0-9]{0,5}$/.test(options.prefix)) {
+      throw new InvalidParameterError(`prefix "${options.prefix}" must be 1-6 lowercase letters or digits, starting with a letter`);
+    }
+    const ctx: ControllerContext = {
+      prefix: options.prefix,
+      runDir: options.runDir,
+      drivers: new DriverRegistry(),
+      ipams: new IpamRegistry(),
+      agent: options.agent ?? new LocalAgent(),
+      osl: options.osl,
+      store: options.store ?? new MemoryStateStore(),
+      locks: new KeyedMutex(),
+      networks: new Map(),
+      endpoints: new Map(),
+      sandboxes: new Map(),
+      claimedNames: new Set(),
+      deletingNetworks: new Set(),
+    };
+    for (const init of options.drivers) await init(ctx.drivers, undefined);
+    for (const { name, ipam, capability } of options.ipams) ctx.ipams.registerIpamDriver(name, ipam, capability);
+    return new Controller(ctx);
+  }
+
+  get prefix(): string {
+    return this.ctx.prefix;
+  }
+
+  driverNames(): string[] {
+    return this.ctx.drivers.names();
+  }
+
+  // Networks
+
+  async createNetwork(req: NetworkCreateRequest): Promise<Readonly<NetworkRecord>> {
+    return snapshot(await createNetwork(this.ctx, req));
+  }
+
+  async deleteNetwork(ref: string): Promise<void> {
+    await deleteNetwork(this.ctx, this.networkRecord(ref));
+  }
+
+  networks(): Readonly<NetworkRecord>[] {
+    return [...this.ctx.networks.values()].map(snapshot);
+  }
+
+  network(ref: string): Readonly<NetworkRecord> {
+    return snapshot(this.networkRecord(ref));
+  }
+
+  /** The endpoints on a network, with the sandbox each is joined to. */
+  networkEndpoints(ref: string): { endpoint: Readonly<EndpointRecord>; sandbox?: Readonly<SandboxRecord> }[] {
+    const net = this.networkRecord(ref);
+    return [...this.ctx.endpoints.values()]
+      .filter((e) => e.networkId === net.id)
+      .map((e) => {
+        const sb = e.sandboxId ? this.ctx.sandboxes.get(e.sandboxId) : undefined;
+        return sb ? { endpoint: snapshot(e), sandbox: snapshot(sb) } : { endpoint: snapshot(e) };
+      });
+  }
+
+  // Sandboxes
+
+  async createSandbox(req: SandboxCreateRequest): Promise<SandboxView> {
+    return this.view(await createSandbox(this.ctx, req));
+  }
+
+  /** Disconnects the sandbox from every network and removes its namespace. */
+  async deleteSandbox(ref: string): Promise<void> {
+    await deleteSandbox(this.ctx, this.sandboxRecord(ref));
+  }
+
+  sandboxes(): SandboxView[] {
+    return [...this.ctx.sandboxes.values()].map((s) => this.view(s));
+  }
+
+  sandbox(ref: string): SandboxView {
+    return this.view(this.sandboxRecord(ref));
+  }
+
+  // Attach
+
+  /** docker network connect: an endpoint on the network, joined to the sandbox. */
+  async connect(networkRef: string, sandboxRef: string, req: ConnectRequest = {}): Promise<EndpointView> {
+    const net = this.networkRecord(networkRef);
+    const sb = this.sandboxRecord(sandboxRef);
+    const ep = await createEndpoint(this.ctx, net, {
+      ...req,
+      name: req.endpointName ?? sb.name,
+      portBindings: sb.portBindings,
+    });
+    try {
+      await join(this.ctx, sb, ep, req.gatewayPriority ?? 0);
+    } catch (err) {
+      await deleteEndpoint(this.ctx, ep).catch(() => {});
+      throw err;
+    }
+    return { endpoint: snapshot(ep), network: snapshot(net) };
+  }
+
+  /** docker network disconnect: leave, then delete the endpoint. */
+  async disconnect(networkRef: string, sandboxRef: string): Promise<void> {
+    const net = this.networkRecord(networkRef);
+    const sb = this.sandboxRecord(sandboxRef);
+    const ep = sb.endpoints.map((id) => this.ctx.endpoints.get(id)).find((e) => e?.networkId === net.id);
+    if (!ep) throw new NotFoundError(`sandbox ${sb.name} is not connected to network ${net.name}`);
+    await leave(this.ctx, sb, ep);
+    await deleteEndpoint(this.ctx, ep);
+  }
+
+  /** Removes every sandbox and network this controller made (a full teardown, not a restart). */
+  async destroyAll(): Promise<void> {
+    for (const sb of [...this.ctx.sandboxes.values()]) await deleteSandbox(this.ctx, sb);
+    for (const ep of [...this.ctx.endpoints.values()]) await deleteEndpoint(this.ctx, ep);
+    for (const net of [...this.ctx.networks.values()]) await deleteNetwork(this.ctx, net);
+  }
+
+  private networkRecord(ref: string): NetworkRecord {
+    return resolveRef("network", ref, this.ctx.networks.values());
+  }
+
+  private sandboxRecord(ref: string): SandboxRecord {
+    return resolveRef("sandbox", ref, this.ctx.sandboxes.values());
+  }
+
+  private view(sb: SandboxRecord): SandboxView {
+    const endpoints: EndpointView[] = [];
+    for (const id of sb.endpoints) {
+      const ep = this.ctx.endpoints.get(id);
+      const net = ep && this.ctx.networks.get(ep.networkId);
+      if (ep && net) endpoints.push({ endpoint: snapshot(ep), network: snapshot(net) });
+    }
+    return {
+      sandbox: snapshot(sb),
+      hostsPath: hostsPath(this.ctx.runDir, sb.id),
+      resolvConfPath: resolvConfPath(this.ctx.runDir, sb.id),
+      endpoints,
+    };
+  }
+}
+
+/** A deep copy, so callers can neither see later changes half-made nor change the controller's state. */
+function snapshot<T>(value: T): Readonly<T> {
+  return structuredClone(value);
+}

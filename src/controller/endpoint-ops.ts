@@ -1,0 +1,125 @@
+import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.js";
+import { bestEffort } from "./best-effort.js";
+import type { ControllerContext } from "./context.js";
+import { EndpointInterfaceInfo, type InterfaceState } from "./endpoint-info.js";
+import { newId, validateName } from "./ids.js";
+import type { EndpointRecord, IpamGrant, NetworkRecord } from "./records.js";
+import type { ConnectRequest } from "./requests.js";
+import type { PortBinding } from "../driverapi/index.js";
+import type { Ipam } from "../ipamapi/index.js";
+
+/**
+ * Creates an endpoint on a network: an address from each family's pools
+ * (the preferred one if given), then the driver's createEndpoint.
+ */
+export async function createEndpoint(
+  ctx: ControllerContext,
+  net: NetworkRecord,
+  req: ConnectRequest & { name: string; portBindings?: readonly PortBinding[] },
+): Promise<EndpointRecord> {
+  const nameError = validateName("endpoint", req.name);
+  if (nameError) throw new InvalidParameterError(nameError);
+  if (req.ipv6Address && !net.enableIPv6) {
+    throw new InvalidParameterError(`network ${net.name} has no IPv6: cannot assign ${req.ipv6Address}`);
+  }
+  if (!ctx.networks.has(net.id) || ctx.deletingNetworks.has(net.id)) throw new NotFoundError(`network ${net.name} not found`);
+  const claim = `ep:${net.id}:${req.name}`;
+  const taken = ctx.claimedNames.has(claim) || [...ctx.endpoints.values()].some((e) => e.networkId === net.id && e.name === req.name);
+  if (taken) throw new ConflictError(`endpoint with name ${req.name} already exists in network ${net.name}`);
+  ctx.claimedNames.add(claim);
+  try {
+    const { ipam } = ctx.ipams.get(net.ipamDriver);
+    const rec: EndpointRecord = {
+      id: newId(),
+      name: req.name,
+      networkId: net.id,
+      portBindings: req.portBindings ?? [],
+      aliases: req.aliases ?? [],
+      driverOpts: req.driverOpts ?? {},
+    };
+    if (req.macAddress) rec.mac = req.macAddress;
+    try {
+      if (net.ipv4.length > 0) {
+        const got = await allocateFrom(ipam, net.ipv4, req.ipv4Address, net.name);
+        rec.address = got.address;
+        rec.poolIdV4 = got.poolId;
+      } else if (req.ipv4Address) {
+        throw new InvalidParameterError(`network ${net.name} manages no addresses: cannot assign ${req.ipv4Address}`);
+      }
+      if (net.ipv6.length > 0) {
+        const got = await allocateFrom(ipam, net.ipv6, req.ipv6Address, net.name);
+        rec.addressIPv6 = got.address;
+        rec.poolIdV6 = got.poolId;
+      }
+      const iface: InterfaceState = {};
+      if (rec.mac) iface.mac = rec.mac;
+      if (rec.address) iface.address = rec.address;
+      if (rec.addressIPv6) iface.addressIPv6 = rec.addressIPv6;
+      const { driver } = ctx.drivers.get(net.driver);
+      await driver.createEndpoint(net.id, rec.id, new EndpointInterfaceInfo(iface), {
+        portBindings: rec.portBindings,
+        driverOpts: rec.driverOpts,
+      });
+      // The driver may have chosen the MAC or addresses itself.
+      if (iface.mac) rec.mac = iface.mac;
+      if (iface.address) rec.address = iface.address;
+      if (iface.addressIPv6) rec.addressIPv6 = iface.addressIPv6;
+      try {
+        await ctx.store.putEndpoint(rec);
+      } catch (err) {
+        await driver.deleteEndpoint(net.id, rec.id).catch(() => {});
+        throw err;
+      }
+      ctx.endpoints.set(rec.id, rec);
+      return rec;
+    } catch (err) {
+      await releaseAddresses(ipam, rec);
+      throw err;
+    }
+  } finally {
+    ctx.claimedNames.delete(claim);
+  }
+}
+
+/** Tries each pool in order, as libnetwork does; a preferred address must fall in one of them. */
+async function allocateFrom(
+  ipam: Ipam,
+  grants: readonly IpamGrant[],
+  preferred: string | undefined,
+  networkName: string,
+): Promise<{ poolId: string; address: string }> {
+  let lastError: unknown;
+  for (const g of grants) {
+    try {
+      const { address } = await ipam.requestAddress(g.poolId, preferred);
+      return { poolId: g.poolId, address };
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  if (preferred && grants.length > 1) {
+    throw new InvalidParameterError(`no configured subnet of network ${networkName} can hold ${preferred}`, { cause: lastError });
+  }
+  throw lastError;
+}
+
+async function releaseAddresses(ipam: Ipam, rec: EndpointRecord): Promise<void> {
+  const { poolIdV4, address, poolIdV6, addressIPv6 } = rec;
+  if (poolIdV4 && address) await bestEffort(() => ipam.releaseAddress(poolIdV4, address));
+  if (poolIdV6 && addressIPv6) await bestEffort(() => ipam.releaseAddress(poolIdV6, addressIPv6));
+}
+
+/** Deletes an endpoint that is not joined: driver first, then its addresses. */
+export async function deleteEndpoint(ctx: ControllerContext, rec: EndpointRecord): Promise<void> {
+  await ctx.locks.run(`endpoint:${rec.id}`, async () => {
+    if (!ctx.endpoints.has(rec.id)) return;
+    if (rec.sandboxId) throw new ConflictError(`endpoint ${rec.name} is still joined to a sandbox`);
+    const net = ctx.networks.get(rec.networkId);
+    if (!net) throw new NotFoundError(`network ${rec.networkId} of endpoint ${rec.name} not found`);
+    const { driver } = ctx.drivers.get(net.driver);
+    await driver.deleteEndpoint(net.id, rec.id);
+    await releaseAddresses(ctx.ipams.get(net.ipamDriver).ipam, rec);
+    await ctx.store.deleteEndpoint(rec.id);
+    ctx.endpoints.delete(rec.id);
+  });
+}

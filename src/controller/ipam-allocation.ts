@@ -1,0 +1,84 @@
+import type { Ipam } from "../ipamapi/index.js";
+import type { IpamConfig, IpamGrant } from "./records.js";
+import { bestEffort } from "./best-effort.js";
+import { InvalidParameterError } from "../errors.js";
+
+/** IPAM option that marks an address request as the network's gateway (Docker's key and value). */
+export const GATEWAY_REQUEST = { RequestAddressType: "com.docker.network.gateway" } as const;
+
+/**
+ * Obtains a pool (and its gateway and aux addresses) for each config of one
+ * address family. All or nothing: on any failure everything granted so far is
+ * released before the error is rethrown.
+ */
+export async function allocatePools(
+  ipam: Ipam,
+  addressSpace: string,
+  configs: readonly IpamConfig[],
+  v6: boolean,
+  options: Readonly<Record<string, string>>,
+  needsGateway: boolean,
+): Promise<IpamGrant[]> {
+  const grants: IpamGrant[] = [];
+  try {
+    // No config means one pool of IPAM's choosing, as Docker does.
+    const wanted = configs.length > 0 ? configs : [{}];
+    for (const cfg of wanted) grants.push(await allocateOne(ipam, addressSpace, cfg, v6, options, needsGateway));
+    return grants;
+  } catch (err) {
+    await releasePools(ipam, grants);
+    throw err;
+  }
+}
+
+async function allocateOne(
+  ipam: Ipam,
+  addressSpace: string,
+  cfg: IpamConfig,
+  v6: boolean,
+  options: Readonly<Record<string, string>>,
+  needsGateway: boolean,
+): Promise<IpamGrant> {
+  if (cfg.ipRange && !cfg.subnet) throw new InvalidParameterError(`ip-range ${cfg.ipRange} needs a subnet`);
+  if (cfg.gateway && !cfg.subnet) throw new InvalidParameterError(`gateway ${cfg.gateway} needs a subnet`);
+  const pool = await ipam.requestPool({
+    addressSpace,
+    ...(cfg.subnet ? { pool: cfg.subnet } : {}),
+    ...(cfg.ipRange ? { subPool: cfg.ipRange } : {}),
+    options,
+    v6,
+  });
+  const granted: { gateway?: string; aux: Record<string, string> } = { aux: {} };
+  try {
+    if (needsGateway || cfg.gateway) {
+      const gw = await ipam.requestAddress(pool.poolId, cfg.gateway, GATEWAY_REQUEST);
+      granted.gateway = gw.address;
+    }
+    for (const [name, ip] of Object.entries(cfg.auxAddresses ?? {})) {
+      const aux = await ipam.requestAddress(pool.poolId, ip);
+      granted.aux[name] = aux.address;
+    }
+  } catch (err) {
+    for (const address of Object.values(granted.aux)) await bestEffort(() => ipam.releaseAddress(pool.poolId, address));
+    const gateway = granted.gateway;
+    if (gateway) await bestEffort(() => ipam.releaseAddress(pool.poolId, gateway));
+    await bestEffort(() => ipam.releasePool(pool.poolId));
+    throw err;
+  }
+  return {
+    poolId: pool.poolId,
+    pool: pool.pool,
+    ...(granted.gateway ? { gateway: granted.gateway } : {}),
+    auxAddresses: granted.aux,
+  };
+}
+
+/** Returns every address and pool of the grants to IPAM; best effort, as in libnetwork's ipamRelease. */
+export async function releasePools(ipam: Ipam, grants: readonly IpamGrant[]): Promise<void> {
+  for (const g of grants) {
+    for (const address of Object.values(g.auxAddresses)) await bestEffort(() => ipam.releaseAddress(g.poolId, address));
+    const gateway = g.gateway;
+    if (gateway) await bestEffort(() => ipam.releaseAddress(g.poolId, gateway));
+    await bestEffort(() => ipam.releasePool(g.poolId));
+  }
+}

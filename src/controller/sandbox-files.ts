@@ -1,0 +1,83 @@
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { EndpointRecord, SandboxRecord } from "./records.js";
+
+/**
+ * The hosts file and resolv.conf of a sandbox, written where a container
+ * runtime can bind-mount them. Written to a temporary name and renamed, so a
+ * reader never sees half a file.
+ */
+export function sandboxDir(runDir: string, sandboxId: string): string {
+  return join(runDir, "sandboxes", sandboxId);
+}
+
+export function hostsPath(runDir: string, sandboxId: string): string {
+  return join(sandboxDir(runDir, sandboxId), "hosts");
+}
+
+export function resolvConfPath(runDir: string, sandboxId: string): string {
+  return join(sandboxDir(runDir, sandboxId), "resolv.conf");
+}
+
+export function renderHosts(sb: SandboxRecord, endpoints: readonly EndpointRecord[]): string {
+  const lines = [
+    "127.0.0.1\tlocalhost",
+    "::1\tlocalhost ip6-localhost ip6-loopback",
+    "fe00::0\tip6-localnet",
+    "ff00::0\tip6-mcastprefix",
+    "ff02::1\tip6-allnodes",
+    "ff02::2\tip6-allrouters",
+  ];
+  const names = sb.domainname ? `${sb.hostname}.${sb.domainname} ${sb.hostname}` : sb.hostname;
+  for (const ep of endpoints) {
+    if (ep.address) lines.push(`${ep.address.split("/")[0]}\t${names}`);
+    if (ep.addressIPv6) lines.push(`${ep.addressIPv6.split("/")[0]}\t${names}`);
+  }
+  for (const h of sb.extraHosts) lines.push(`${h.ip}\t${h.name}`);
+  return lines.join("\n") + "\n";
+}
+
+/** Nameservers a sandbox can use: loopback ones of the host are unreachable from inside a namespace. */
+export function renderResolvConf(hostResolvConf: string, sb: SandboxRecord): string {
+  const hostServers: string[] = [];
+  const other: string[] = [];
+  for (const raw of hostResolvConf.split("\n")) {
+    const line = raw.trim();
+    const m = /^nameserver\s+(\S+)/.exec(line);
+    if (m) {
+      if (!isLoopback(m[1]!)) hostServers.push(m[1]!);
+    } else if (/^(search|domain|options)\s/.test(line)) {
+      other.push(line);
+    }
+  }
+  const servers = sb.dns.length > 0 ? sb.dns : hostServers;
+  const out = servers.map((s) => `nameserver ${s}`);
+  if (sb.dnsSearch.length > 0) out.push(`search ${sb.dnsSearch.join(" ")}`);
+  else out.push(...other.filter((l) => !l.startsWith("options") || !sb.useHostNetwork));
+  return out.join("\n") + "\n";
+}
+
+function isLoopback(ip: string): boolean {
+  return ip.startsWith("127.") || ip === "::1";
+}
+
+async function writeAtomic(path: string, content: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, content, { mode: 0o644 });
+  await rename(tmp, path);
+}
+
+export async function writeSandboxFiles(runDir: string, sb: SandboxRecord, endpoints: readonly EndpointRecord[]): Promise<void> {
+  await mkdir(sandboxDir(runDir, sb.id), { recursive: true });
+  const hostResolv = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
+  await writeAtomic(hostsPath(runDir, sb.id), renderHosts(sb, endpoints));
+  await writeAtomic(resolvConfPath(runDir, sb.id), renderResolvConf(hostResolv, sb));
+}
+
+export async function updateHosts(runDir: string, sb: SandboxRecord, endpoints: readonly EndpointRecord[]): Promise<void> {
+  await writeAtomic(hostsPath(runDir, sb.id), renderHosts(sb, endpoints));
+}
+
+export async function removeSandboxFiles(runDir: string, sandboxId: string): Promise<void> {
+  await rm(sandboxDir(runDir, sandboxId), { recursive: true, force: true });
+}

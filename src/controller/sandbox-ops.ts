@@ -1,0 +1,218 @@
+import { existsSync } from "node:fs";
+import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.js";
+import type { ControllerContext } from "./context.js";
+import { EndpointJoinInfo, emptyJoinResult } from "./endpoint-info.js";
+import { selectGatewayEndpoint } from "./gateway.js";
+import { newId, shortId, validateName } from "./ids.js";
+import type { EndpointRecord, JoinRecord, SandboxRecord } from "./records.js";
+import type { SandboxCreateRequest } from "./requests.js";
+import { removeSandboxFiles, updateHosts, writeSandboxFiles } from "./sandbox-files.js";
+
+/** The host's own network namespace: what a host-network sandbox uses as its key. */
+export const HOST_NAMESPACE = "/proc/1/ns/net";
+
+export async function createSandbox(ctx: ControllerContext, req: SandboxCreateRequest): Promise<SandboxRecord> {
+  const nameError = validateName("sandbox", req.name);
+  if (nameError) throw new InvalidParameterError(nameError);
+  const claim = `sb:${req.name}`;
+  if (ctx.claimedNames.has(claim) || [...ctx.sandboxes.values()].some((s) => s.name === req.name)) {
+    throw new ConflictError(`sandbox with name ${req.name} already exists`);
+  }
+  ctx.claimedNames.add(claim);
+  const id = newId();
+  let key: string | undefined;
+  try {
+    key = req.useHostNetwork ? HOST_NAMESPACE : await ctx.osl.createSandbox(`${ctx.prefix}-${shortId(id)}`);
+    const rec: SandboxRecord = {
+      id,
+      name: req.name,
+      key,
+      hostname: req.hostname ?? req.name,
+      domainname: req.domainname ?? "",
+      dns: req.dns ?? [],
+      dnsSearch: req.dnsSearch ?? [],
+      extraHosts: req.extraHosts ?? [],
+      portBindings: req.portBindings ?? [],
+      created: new Date().toISOString(),
+      endpoints: [],
+      joinCounter: 0,
+      useHostNetwork: req.useHostNetwork ?? false,
+    };
+    await writeSandboxFiles(ctx.runDir, rec, []);
+    await ctx.store.putSandbox(rec);
+    ctx.sandboxes.set(id, rec);
+    return rec;
+  } catch (err) {
+    await removeSandboxFiles(ctx.runDir, id).catch(() => {});
+    if (key && !req.useHostNetwork) await ctx.osl.destroySandbox(key).catch(() => {});
+    throw err;
+  } finally {
+    ctx.claimedNames.delete(claim);
+  }
+}
+
+/** Leaves every network (deleting the endpoints the sandbox made), then removes the namespace. */
+export async function deleteSandbox(ctx: ControllerContext, sb: SandboxRecord): Promise<void> {
+  const joined = [...sb.endpoints];
+  for (const eid of joined.reverse()) {
+    const ep = ctx.endpoints.get(eid);
+    if (ep) await leave(ctx, sb, ep);
+  }
+  await ctx.locks.run(`sandbox:${sb.id}`, async () => {
+    if (!ctx.sandboxes.has(sb.id)) return;
+    if (!sb.useHostNetwork) await ctx.osl.destroySandbox(sb.key);
+    await removeSandboxFiles(ctx.runDir, sb.id);
+    await ctx.store.deleteSandbox(sb.id);
+    ctx.sandboxes.delete(sb.id);
+  });
+}
+
+function joinedEndpoints(ctx: ControllerContext, sb: SandboxRecord): EndpointRecord[] {
+  return sb.endpoints.map((id) => ctx.endpoints.get(id)).filter((e): e is EndpointRecord => e !== undefined);
+}
+
+function nextInterfaceName(ctx: ControllerContext, sb: SandboxRecord, prefix: string): string {
+  const used = new Set(joinedEndpoints(ctx, sb).map((e) => e.join?.ifName));
+  for (let i = 0; ; i++) if (!used.has(`${prefix}${i}`)) return `${prefix}${i}`;
+}
+
+/**
+ * Joins an endpoint to a sandbox: the driver decides names, gateway and
+ * routes; the OS layer moves and configures the interface; the gateway
+ * endpoint is recomputed; endpoint-owned table entries go to the cluster.
+ * Every step is undone if a later one fails.
+ */
+export async function join(ctx: ControllerContext, sb: SandboxRecord, ep: EndpointRecord, priority = 0): Promise<void> {
+  await ctx.locks.run(`sandbox:${sb.id}`, async () => {
+    if (!ctx.sandboxes.has(sb.id)) throw new NotFoundError(`sandbox ${sb.name} not found`);
+    if (ep.sandboxId) throw new ConflictError(`endpoint ${ep.name} is already joined to a sandbox`);
+    const net = ctx.networks.get(ep.networkId);
+    if (!net) throw new NotFoundError(`network ${ep.networkId} not found`);
+    if (sb.endpoints.some((id) => ctx.endpoints.get(id)?.networkId === net.id)) {
+      throw new ConflictError(`sandbox ${sb.name} is already connected to network ${net.name}`);
+    }
+    if (sb.useHostNetwork !== (net.driver === "host")) {
+      throw new ForbiddenHostMixError(sb, net.name);
+    }
+    const { driver } = ctx.drivers.get(net.driver);
+    const result = emptyJoinResult();
+    await driver.join(net.id, ep.id, sb.key, new EndpointJoinInfo(result), { driverOpts: ep.driverOpts });
+    const undo: (() => Promise<void>)[] = [() => driver.leave(net.id, ep.id)];
+    try {
+      const record: JoinRecord = {
+        staticRoutes: result.staticRoutes,
+        disableGatewayService: result.disableGatewayService || net.internal,
+        tableEntries: [],
+        priority,
+        order: sb.joinCounter + 1,
+      };
+      if (result.gateway) record.gateway = result.gateway;
+      if (result.gatewayIPv6) record.gatewayIPv6 = result.gatewayIPv6;
+      if (result.srcName && result.dstPrefix) {
+        const ifName = nextInterfaceName(ctx, sb, result.dstPrefix);
+        const addresses = [ep.address, ep.addressIPv6].filter((a): a is string => a !== undefined);
+        await ctx.osl.addInterface(sb.key, {
+          srcName: result.srcName,
+          dstName: ifName,
+          ...(ep.mac ? { mac: ep.mac } : {}),
+          addresses,
+          routes: result.staticRoutes.map((r) => (r.nextHop ? { destination: r.destination, nextHop: r.nextHop } : { destination: r.destination })),
+        });
+        record.ifName = ifName;
+        undo.push(() => ctx.osl.removeInterface(sb.key, ifName));
+      }
+      ep.join = record;
+      ep.sandboxId = sb.id;
+      sb.endpoints.push(ep.id);
+      sb.joinCounter++;
+      undo.push(async () => {
+        delete ep.join;
+        delete ep.sandboxId;
+        sb.endpoints = sb.endpoints.filter((id) => id !== ep.id);
+      });
+      await applyGateway(ctx, sb);
+      for (const entry of result.tableEntries) {
+        await ctx.agent.createEntry(net.id, entry.table, entry.key, entry.value);
+        record.tableEntries.push({ table: entry.table, key: entry.key });
+        undo.push(() => ctx.agent.deleteEntry(net.id, entry.table, entry.key));
+      }
+      await updateHosts(ctx.runDir, sb, joinedEndpoints(ctx, sb));
+      await ctx.store.putEndpoint(ep);
+      await ctx.store.putSandbox(sb);
+    } catch (err) {
+      for (const step of undo.reverse()) await step().catch(() => {});
+      await applyGateway(ctx, sb).catch(() => {});
+      throw err;
+    }
+  });
+}
+
+class ForbiddenHostMixError extends ConflictError {
+  constructor(sb: SandboxRecord, network: string) {
+    super(
+      sb.useHostNetwork
+        ? `sandbox ${sb.name} uses the host's network: it cannot connect to network ${network}`
+        : `network ${network} is the host's network: only a host-network sandbox can connect to it`,
+    );
+  }
+}
+
+/** Leaves: table entries first (so peers stop using the endpoint), then the kernel, then the driver. */
+export async function leave(ctx: ControllerContext, sb: SandboxRecord, ep: EndpointRecord): Promise<void> {
+  await ctx.locks.run(`sandbox:${sb.id}`, async () => {
+    if (ep.sandboxId !== sb.id || !ep.join) throw new NotFoundError(`endpoint ${ep.name} is not joined to sandbox ${sb.name}`);
+    const net = ctx.networks.get(ep.networkId);
+    const j = ep.join;
+    if (net) for (const e of j.tableEntries) await ctx.agent.deleteEntry(net.id, e.table, e.key).catch(() => {});
+    const wasGateway = sb.gatewayEndpoint === ep.id;
+    if (wasGateway && net) {
+      await ctx.drivers.get(net.driver).driver.revokeExternalConnectivity(net.id, ep.id).catch(() => {});
+      delete sb.gatewayEndpoint;
+    }
+    if (j.ifName && existsSync(sb.key)) await ctx.osl.removeInterface(sb.key, j.ifName);
+    if (net) await ctx.drivers.get(net.driver).driver.leave(net.id, ep.id);
+    delete ep.join;
+    delete ep.sandboxId;
+    sb.endpoints = sb.endpoints.filter((id) => id !== ep.id);
+    await applyGateway(ctx, sb);
+    await updateHosts(ctx.runDir, sb, joinedEndpoints(ctx, sb));
+    await ctx.store.putEndpoint(ep);
+    await ctx.store.putSandbox(sb);
+  });
+}
+
+/**
+ * Points the sandbox's default routes at the chosen gateway endpoint and
+ * moves external connectivity (published ports) with it, as libnetwork does.
+ */
+async function applyGateway(ctx: ControllerContext, sb: SandboxRecord): Promise<void> {
+  const chosen = selectGatewayEndpoint(joinedEndpoints(ctx, sb), (e) => ctx.networks.get(e.networkId));
+  if (chosen?.id === sb.gatewayEndpoint) return;
+  const previous = sb.gatewayEndpoint ? ctx.endpoints.get(sb.gatewayEndpoint) : undefined;
+  if (previous) {
+    const pnet = ctx.networks.get(previous.networkId);
+    if (pnet) await ctx.drivers.get(pnet.driver).driver.revokeExternalConnectivity(pnet.id, previous.id);
+  }
+  if (!sb.useHostNetwork) {
+    if (chosen?.join?.ifName) {
+      await ctx.osl.setGateway(sb.key, {
+        dev: chosen.join.ifName,
+        ...(chosen.join.gateway ? { ipv4: chosen.join.gateway } : {}),
+        ...(chosen.join.gatewayIPv6 ? { ipv6: chosen.join.gatewayIPv6 } : {}),
+      });
+    } else {
+      await ctx.osl.setGateway(sb.key, undefined);
+    }
+  }
+  if (chosen) {
+    sb.gatewayEndpoint = chosen.id;
+    const cnet = ctx.networks.get(chosen.networkId)!;
+    const bindings = chosen.portBindings.length > 0 ? chosen.portBindings : sb.portBindings;
+    await ctx.drivers.get(cnet.driver).driver.programExternalConnectivity(cnet.id, chosen.id, {
+      portBindings: bindings,
+      driverOpts: chosen.driverOpts,
+    });
+  } else {
+    delete sb.gatewayEndpoint;
+  }
+}
