@@ -8,7 +8,7 @@ import { WireError } from "./errors.js";
 import { lzwDecode, lzwEncode, type LzwStats } from "./lzw.js";
 import { CompressionAlgo, MessageType } from "./message-types.js";
 import { MsgpackWriter } from "./msgpack.js";
-import { compressCodec, decodeStruct } from "./structs.js";
+import { compressCodec, decodeStruct, type Compress } from "./structs.js";
 
 /** Wrap `inner` (a complete message) in a compress message, type byte included. */
 export function compressMessage(inner: Uint8Array): Uint8Array {
@@ -39,6 +39,12 @@ export interface DecompressOptions {
 /** Decode the body of a compress message (the bytes after the 0x09 type byte) and decompress it. */
 export function decompressBody(body: Uint8Array, options: DecompressOptions = {}): Decompressed {
   const { value, end } = decodeStruct(compressCodec, body);
+  const { buf, payload } = decompressStruct(value, options);
+  return { buf, payload, end };
+}
+
+/** Decompress an already decoded compress struct. */
+export function decompressStruct(value: Compress, options: DecompressOptions = {}): { buf: Uint8Array; payload: Uint8Array } {
   if (value.Algo !== CompressionAlgo.Lzw) {
     throw new WireError("unsupported", `cannot decompress unknown algorithm ${value.Algo}`);
   }
@@ -46,6 +52,5 @@ export function decompressBody(body: Uint8Array, options: DecompressOptions = {}
   const lzwOptions: { maxOutput?: number; stats?: LzwStats } = {};
   if (options.maxOutput !== undefined) lzwOptions.maxOutput = options.maxOutput;
   if (options.stats !== undefined) lzwOptions.stats = options.stats;
-  const payload = lzwDecode(buf, lzwOptions);
-  return { buf, payload, end };
+  return { buf, payload: lzwDecode(buf, lzwOptions) };
 }
