@@ -130,6 +130,8 @@ export interface LzwStats {
   maxWidth: number;
   /** CLEAR codes after the first code. */
   midstreamClears: number;
+  /** Codes equal to the entry being defined (the "KwKwK" case). */
+  kwkwk: number;
   /** Whether the stream ended with an EOF code (always true when decoding succeeds). */
   eof: boolean;
   /** Whole bytes left after the byte holding the last bit of EOF. */
@@ -166,6 +168,7 @@ export function lzwDecode(input: Uint8Array, options: LzwDecodeOptions = {}): Ui
   let codes = 0;
   let maxWidth = width;
   let midstreamClears = 0;
+  let kwkwk = 0;
   let firstCode = -1;
 
   const ensure = (n: number): void => {
@@ -213,6 +216,7 @@ export function lzwDecode(input: Uint8Array, options: LzwDecodeOptions = {}): Ui
       if (code === hi) {
         // KwKwK: the code being defined right now = expansion(last) + its first byte.
         if (last < 0) throw new WireError("malformed", `LZW code ${code} refers to an undefined entry`);
+        kwkwk++;
         addEntry(hi, last, firstByte(last));
       } else if (last >= 0) {
         addEntry(hi, last, firstByte(code));
@@ -250,6 +254,7 @@ export function lzwDecode(input: Uint8Array, options: LzwDecodeOptions = {}): Ui
     stats.codes = codes;
     stats.maxWidth = maxWidth;
     stats.midstreamClears = midstreamClears;
+    stats.kwkwk = kwkwk;
     stats.eof = true;
     stats.trailingBytes = input.length - pos;
     stats.finalPadZero = nBits === 0 || (bits & ((1 << nBits) - 1)) === 0;
