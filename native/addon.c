@@ -97,7 +97,23 @@ bool cnm_export(napi_env env, napi_value exports, const char *name, napi_callbac
   return napi_set_named_property(env, exports, name, f) == napi_ok;
 }
 
+/* strerror(errno) -> [name, message], so errors decoded from netlink replies
+ * read exactly like the ones the C library and iproute2 print. */
+static napi_value describe_errno(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result, name, message;
+  int32_t err;
+  if (!cnm_args(env, info, 1, argv) || !cnm_arg_int(env, argv[0], "errno", &err)) return NULL;
+  const char *n = strerrorname_np(err);
+  napi_create_string_utf8(env, n ? n : "EUNKNOWN", NAPI_AUTO_LENGTH, &name);
+  napi_create_string_utf8(env, strerror(err), NAPI_AUTO_LENGTH, &message);
+  napi_create_array_with_length(env, 2, &result);
+  napi_set_element(env, result, 0, name);
+  napi_set_element(env, result, 1, message);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
+  cnm_export(env, exports, "describeErrno", describe_errno);
   cnm_init_socket(env, exports);
   cnm_init_netns(env, exports);
   cnm_init_subscribe(env, exports);
