@@ -16,7 +16,18 @@ import {
   InvalidRequestError,
   PoolExhaustedError,
 } from "../ipamapi/errors.js";
-import { IPv6OffsetFormatter, formatIPv4, formatIPv6, parseIPv4, parseIPv6, unmapIPv4 } from "./ip-address.js";
+import {
+  IPv6OffsetFormatter,
+  bigIntToGroups,
+  formatIPv4,
+  formatIPv6,
+  groupsOffsetFrom,
+  groupsToBigInt,
+  parseIPv4,
+  parseIPv6,
+  parseIPv6Into,
+  unmapIPv4,
+} from "./ip-address.js";
 import { type Prefix, hostBits, parsePrefix, prefixContains, prefixSize, prefixToString } from "./prefix.js";
 import { MAX_BITMAP_SIZE, SparseBitmap } from "./sparse-bitmap.js";
 import { type PoolState, decodeRuns, encodeRuns, subtractPoints } from "./state.js";
@@ -56,6 +67,9 @@ export class AddressPool {
   private outlierHit = 0n;
   private readonly v4Base: number;
   private readonly v6Format: IPv6OffsetFormatter | undefined;
+  /** The address at window offset 0 as 16-bit groups (IPv6 only). */
+  private readonly v6WindowBase: number[] | undefined;
+  private readonly scratchGroups = new Uint32Array(8);
 
   constructor(
     readonly addressSpace: string,
@@ -99,6 +113,7 @@ export class AddressPool {
 
     this.v4Base = prefix.family === 4 ? Number(prefix.addr) : 0;
     this.v6Format = prefix.family === 6 ? new IPv6OffsetFormatter(prefix.addr + this.windowStart) : undefined;
+    this.v6WindowBase = prefix.family === 6 ? bigIntToGroups(prefix.addr + this.windowStart) : undefined;
   }
 
   private reserve(offset: number): void {
@@ -213,12 +228,15 @@ export class AddressPool {
       if (offset < 0 || offset >= this.windowSize) throw new AddressOutOfRangeError(address, this.cidr);
       return offset;
     }
-    const v = parseIPv6(ip);
-    if (v === undefined) {
+    const groups = this.scratchGroups;
+    if (!parseIPv6Into(ip, groups)) {
       if (parseIPv4(ip) !== undefined) throw new AddressOutOfRangeError(address, this.cidr);
       throw new InvalidAddressError(address);
     }
-    const poolOffset = v - this.prefix.addr;
+    // Fast path without BigInt: inside the window.
+    const fast = groupsOffsetFrom(groups, this.v6WindowBase!);
+    if (fast >= 0 && fast < this.windowSize) return fast;
+    const poolOffset = groupsToBigInt(groups) - this.prefix.addr;
     if (poolOffset < 0n || poolOffset >= this.poolSize) throw new AddressOutOfRangeError(address, this.cidr);
     const w = poolOffset - this.windowStart;
     if (w >= 0n && w < BigInt(this.windowSize)) return Number(w);

@@ -61,66 +61,68 @@ function hexDigit(c: number): number {
   return -1;
 }
 
-/** Parse 1..4 hex digits at s[from, to) into a group, or -1. */
-function parseGroup(s: string, from: number, to: number): number {
-  const len = to - from;
-  if (len < 1 || len > 4) return -1;
-  let g = 0;
-  for (let i = from; i < to; i++) {
-    const d = hexDigit(s.charCodeAt(i));
-    if (d < 0) return -1;
-    g = g * 16 + d;
-  }
-  return g;
-}
-
 /**
- * Parse the groups of one side of "::" (or the whole address) into `out`,
- * returning how many 16-bit groups were written, or -1. A dotted IPv4 tail
- * is accepted as the last two groups when `allowV4Tail`.
+ * Parse textual IPv6 into eight 16-bit groups written to `out`, in one pass
+ * and without allocating (the release path parses every address it is
+ * given). Accepts "::" once and a dotted IPv4 tail; refuses zones ("%eth0").
+ * Returns false, with `out` in an unspecified state, if `s` is not IPv6.
  */
-function parseGroups(s: string, out: number[], allowV4Tail: boolean): number {
-  if (s.length === 0) return 0;
-  let start = 0;
+export function parseIPv6Into(s: string, out: { [i: number]: number }): boolean {
+  const n = s.length;
+  if (n < 2 || n > 45) return false;
   let count = 0;
-  for (;;) {
-    const colon = s.indexOf(":", start);
-    const end = colon < 0 ? s.length : colon;
-    if (colon < 0 && allowV4Tail && s.indexOf(".", start) >= 0) {
-      const v4 = parseIPv4(s.slice(start));
-      if (v4 === undefined) return -1;
-      out.push(Math.floor(v4 / 65536), v4 & 0xffff);
-      return count + 2;
-    }
-    const g = parseGroup(s, start, end);
-    if (g < 0) return -1;
-    out.push(g);
-    count++;
-    if (colon < 0) return count;
-    start = colon + 1;
+  let gap = -1; // group index where "::" stands
+  let i = 0;
+  if (s.charCodeAt(0) === 58 /* : */) {
+    if (s.charCodeAt(1) !== 58) return false;
+    gap = 0;
+    i = 2;
   }
+  while (i < n) {
+    const start = i;
+    let value = 0;
+    for (; i < n; i++) {
+      const d = hexDigit(s.charCodeAt(i));
+      if (d < 0) break;
+      value = value * 16 + d;
+    }
+    if (i < n && s.charCodeAt(i) === 46 /* . */) {
+      // Dotted IPv4 tail: the last two groups.
+      if (count > 6) return false;
+      const v4 = parseIPv4(s.slice(start));
+      if (v4 === undefined) return false;
+      out[count++] = Math.floor(v4 / 65536);
+      out[count++] = v4 & 0xffff;
+      i = n;
+      break;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 4 || count >= 8) return false;
+    out[count++] = value;
+    if (i === n) break;
+    if (s.charCodeAt(i) !== 58) return false;
+    i++;
+    if (i < n && s.charCodeAt(i) === 58) {
+      if (gap >= 0) return false;
+      gap = count;
+      i++;
+    } else if (i === n) {
+      return false; // a single trailing colon
+    }
+  }
+  if (gap < 0) return count === 8;
+  // "::" stands for at least one zero group: move the tail to the end.
+  if (count >= 8) return false;
+  const shift = 8 - count;
+  for (let j = count - 1; j >= gap; j--) out[j + shift] = out[j]!;
+  for (let j = gap; j < gap + shift; j++) out[j] = 0;
+  return true;
 }
 
-/** Parse textual IPv6 into eight 16-bit groups, or undefined. Zones ("%eth0") are refused. */
+/** Parse textual IPv6 into eight 16-bit groups, or undefined. */
 export function parseIPv6Groups(s: string): number[] | undefined {
-  if (s.length < 2 || s.length > 45 || s.indexOf("%") >= 0) return undefined;
-  const dc = s.indexOf("::");
-  const groups: number[] = [];
-  if (dc < 0) {
-    if (parseGroups(s, groups, true) !== 8) return undefined;
-    return groups;
-  }
-  if (s.indexOf("::", dc + 1) >= 0) return undefined;
-  const head: number[] = [];
-  const tail: number[] = [];
-  const h = parseGroups(s.slice(0, dc), head, false);
-  const t = parseGroups(s.slice(dc + 2), tail, true);
-  // "::" stands for at least one zero group.
-  if (h < 0 || t < 0 || h + t > 7) return undefined;
-  groups.push(...head);
-  for (let i = h + t; i < 8; i++) groups.push(0);
-  groups.push(...tail);
-  return groups;
+  const out = new Array<number>(8);
+  return parseIPv6Into(s, out) ? out : undefined;
 }
 
 export function groupsToBigInt(g: ArrayLike<number>): bigint {
@@ -170,16 +172,23 @@ export function formatIPv6Groups(g: ArrayLike<number>): string {
     }
     i = j;
   }
-  let s = "";
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      s += "::";
-      i += bestLen - 1;
-      continue;
-    }
-    if (s.length > 0 && !s.endsWith(":")) s += ":";
-    s += g[i]!.toString(16);
-  }
+  if (bestStart < 0) return joinGroups(g, 0, 8);
+  return joinGroups(g, 0, bestStart) + "::" + joinGroups(g, bestStart + bestLen, 8);
+}
+
+// Hex through tables rather than Number#toString(16): formatting is most of
+// the cost of handing out an IPv6 address.
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16));
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+function hexGroup(v: number): string {
+  return v < 256 ? HEX[v]! : HEX[v >>> 8]! + HEX2[v & 255]!;
+}
+
+function joinGroups(g: ArrayLike<number>, from: number, to: number): string {
+  if (from >= to) return "";
+  let s = hexGroup(g[from]!);
+  for (let i = from + 1; i < to; i++) s += ":" + hexGroup(g[i]!);
   return s;
 }
 
@@ -244,4 +253,31 @@ export class IPv6OffsetFormatter {
     // Overflow past the top group cannot happen: callers stay inside their pool.
     return formatIPv6Groups(g);
   }
+}
+
+/**
+ * `g - base` for two addresses given as eight 16-bit groups, as a number,
+ * when 0 <= difference < 2^53; otherwise -1. Lets the hot path map an IPv6
+ * address to its offset in a pool without BigInt.
+ */
+export function groupsOffsetFrom(g: ArrayLike<number>, base: ArrayLike<number>): number {
+  let borrow = 0;
+  let d4 = 0;
+  let d5 = 0;
+  let d6 = 0;
+  let d7 = 0;
+  for (let i = 7; i >= 0; i--) {
+    let x = g[i]! - base[i]! - borrow;
+    borrow = x < 0 ? 1 : 0;
+    if (x < 0) x += 65536;
+    if (i < 4) {
+      if (x !== 0) return -1;
+    } else if (i === 4) d4 = x;
+    else if (i === 5) d5 = x;
+    else if (i === 6) d6 = x;
+    else d7 = x;
+  }
+  // A final borrow means g < base; 2^53 needs d4 < 2^5.
+  if (borrow !== 0 || d4 >= 32) return -1;
+  return ((d4 * 65536 + d5) * 65536 + d6) * 65536 + d7;
 }
