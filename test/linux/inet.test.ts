@@ -1,0 +1,71 @@
+// IP / prefix / MAC text conversions.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  broadcastOf,
+  formatIp,
+  formatMac,
+  parseIp,
+  parseMac,
+  parsePrefix,
+  networkOf,
+} from "../../src/linux/inet.js";
+
+test("IPv4 parse/format", () => {
+  const ip = parseIp("172.18.0.2");
+  assert.equal(ip.family, 4);
+  assert.deepEqual([...ip.bytes], [172, 18, 0, 2]);
+  assert.equal(formatIp(ip.bytes), "172.18.0.2");
+  assert.throws(() => parseIp("300.1.1.1"), TypeError);
+  assert.throws(() => parseIp("fe80::1%eth0"), TypeError);
+});
+
+test("IPv6 text is the canonical compressed form (as inet_ntop prints it)", () => {
+  // Expected values were produced by glibc's inet_ntop.
+  const cases: [string, string][] = [
+    ["::", "::"],
+    ["::1", "::1"],
+    ["::2", "::2"],
+    ["fd00:0:0:0:0:0:0:0", "fd00::"],
+    ["FE80:0000::0001:0:0:1", "fe80::1:0:0:1"],
+    ["1:0:0:1:0:0:0:1", "1:0:0:1::1"],
+    ["::ffff:1.2.3.4", "::ffff:1.2.3.4"],
+    ["::1.2.3.4", "::1.2.3.4"],
+    ["::ffff:0:1.2.3.4", "::ffff:0:102:304"],
+    ["0:0:0:0:0:ffff:0:0", "::ffff:0.0.0.0"],
+    ["::0.0.1.2", "::102"],
+    ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
+    ["2001:db8:1:2:3:4:5:6", "2001:db8:1:2:3:4:5:6"],
+  ];
+  for (const [input, expected] of cases) assert.equal(formatIp(parseIp(input).bytes), expected, input);
+});
+
+test("IPv6 bytes -> text -> bytes round trip (property)", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (raw) => {
+      const bytes = Buffer.from(raw);
+      const text = formatIp(bytes);
+      assert.ok(!/::.*::/.test(text), "at most one ::");
+      assert.deepEqual(parseIp(text).bytes, bytes);
+    }),
+  );
+});
+
+test("prefixes: parse, network, broadcast", () => {
+  const p = parsePrefix("172.18.5.9/16");
+  assert.equal(p.prefixLen, 16);
+  assert.equal(formatIp(networkOf(p)), "172.18.0.0");
+  assert.equal(formatIp(broadcastOf(p)), "172.18.255.255");
+  assert.equal(parsePrefix("10.0.0.1").prefixLen, 32);
+  assert.equal(parsePrefix("fd00::1").prefixLen, 128);
+  assert.equal(formatIp(networkOf(parsePrefix("fd00:1:2:3::9/52"))), "fd00:1:2::");
+  assert.throws(() => parsePrefix("10.0.0.0/33"), TypeError);
+  assert.throws(() => parsePrefix("10.0.0.0/"), TypeError);
+});
+
+test("MAC parse/format", () => {
+  assert.deepEqual([...parseMac("02:42:AC:11:00:02")], [2, 0x42, 0xac, 0x11, 0, 2]);
+  assert.equal(formatMac(parseMac("02-42-ac-11-00-02")), "02:42:ac:11:00:02");
+  assert.throws(() => parseMac("02:42:ac:11:00"), TypeError);
+});
