@@ -155,7 +155,7 @@ export interface LzwDecodeOptions {
 export function lzwDecode(input: Uint8Array, options: LzwDecodeOptions = {}): Uint8Array {
   const maxOutput = options.maxOutput ?? DEFAULT_MAX_LZW_OUTPUT;
   const stats = options.stats;
-  let out = new Uint8Array(Math.min(maxOutput, Math.max(64, input.length * 4)));
+  let out: Uint8Array = new Uint8Array(Math.min(maxOutput, Math.max(64, input.length * 4)));
   let o = 0;
 
   let pos = 0;
@@ -170,18 +170,6 @@ export function lzwDecode(input: Uint8Array, options: LzwDecodeOptions = {}): Ui
   let midstreamClears = 0;
   let kwkwk = 0;
   let firstCode = -1;
-
-  const ensure = (n: number): void => {
-    if (o + n <= out.length) return;
-    if (o + n > maxOutput) {
-      throw new WireError("too-large", `LZW output exceeds the ${maxOutput}-byte limit`);
-    }
-    let size = Math.max(64, out.length * 2);
-    while (size < o + n) size *= 2;
-    const grown = new Uint8Array(Math.min(size, maxOutput));
-    grown.set(out.subarray(0, o));
-    out = grown;
-  };
 
   for (;;) {
     while (nBits < width) {
@@ -209,7 +197,7 @@ export function lzwDecode(input: Uint8Array, options: LzwDecodeOptions = {}): Ui
     if (code === EOF) break;
 
     if (code < CLEAR) {
-      ensure(1);
+      if (o + 1 > out.length) out = grow(out, o, 1, maxOutput);
       out[o++] = code;
       if (last >= 0) addEntry(hi, last, code);
     } else if (code <= hi) {
@@ -222,7 +210,7 @@ export function lzwDecode(input: Uint8Array, options: LzwDecodeOptions = {}): Ui
         addEntry(hi, last, firstByte(code));
       }
       const len = decLength[code]!;
-      ensure(len);
+      if (o + len > out.length) out = grow(out, o, len, maxOutput);
       let c = code;
       let i = o + len - 1;
       while (c > EOF) {
@@ -260,6 +248,16 @@ export function lzwDecode(input: Uint8Array, options: LzwDecodeOptions = {}): Ui
     stats.finalPadZero = nBits === 0 || (bits & ((1 << nBits) - 1)) === 0;
   }
   return out.slice(0, o);
+}
+
+/** A larger output buffer holding the `used` bytes written so far, room for `n` more, within `max`. */
+function grow(out: Uint8Array, used: number, n: number, max: number): Uint8Array {
+  if (used + n > max) throw new WireError("too-large", `LZW output exceeds the ${max}-byte limit`);
+  let size = Math.max(64, out.length * 2);
+  while (size < used + n) size *= 2;
+  const grown = new Uint8Array(Math.min(size, max));
+  grown.set(out.subarray(0, used));
+  return grown;
 }
 
 function firstByte(code: number): number {
