@@ -12,7 +12,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Firewall, type FirewallNetwork, type PortMapping } from "../../src/linux/nftables/index.js";
-import { Topology, uniquePrefix } from "./nftables-topology.js";
+import { Topology, run, uniquePrefix } from "./nftables-topology.js";
 
 const prefix = uniquePrefix();
 const topo = new Topology(prefix);
@@ -38,6 +38,20 @@ const netI: FirewallNetwork = { id: "I", bridge: `${prefix}i`, subnets: ["10.123
 
 const SERVER_PORT = 7000;
 
+// Published ports used by the last two suites.
+const web: PortMapping = { networkId: "A", proto: "tcp", hostPort: 8080, containerIP: "10.123.1.2", containerPort: SERVER_PORT };
+const dns: PortMapping = { networkId: "A", proto: "udp", hostPort: 8053, containerIP: "10.123.1.2", containerPort: SERVER_PORT };
+const web6: PortMapping = { networkId: "A", proto: "tcp", hostPort: 8080, containerIP: "fd00:7b:1::2", containerPort: SERVER_PORT };
+const bound: PortMapping = {
+  networkId: "A",
+  proto: "tcp",
+  hostIP: "172.29.9.1",
+  hostPort: 9090,
+  containerIP: "10.123.1.2",
+  containerPort: SERVER_PORT,
+};
+
+
 before(async () => {
   H = topo.addNamespace("h");
   topo.sysctl(H, "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
@@ -48,7 +62,12 @@ before(async () => {
   const i = topo.addBridge(H, "i", ["10.123.3.1/24"]);
   // The driver's job for 127.0.0.1 published ports; done here by hand.
   topo.sysctl(H, `net.ipv4.conf.${a}.route_localnet=1`);
-  c1 = topo.addContainer(H, a, "c1", ["10.123.1.2/24", "fd00:7b:1::2/64"], ["10.123.1.1", "fd00:7b:1::1"]).ns;
+  const att1 = topo.addContainer(H, a, "c1", ["10.123.1.2/24", "fd00:7b:1::2/64"], ["10.123.1.1", "fd00:7b:1::1"]);
+  c1 = att1.ns;
+  // Also the driver's job: with br_netfilter, a container reaching its OWN
+  // published port is bridged back out of the port it came in on, which a
+  // bridge only does with hairpin mode on that port (Docker sets it too).
+  run("ip", "-n", H, "link", "set", att1.hostIf, "type", "bridge_slave", "hairpin", "on");
   c2 = topo.addContainer(H, a, "c2", ["10.123.1.3/24", "fd00:7b:1::3/64"], ["10.123.1.1", "fd00:7b:1::1"]).ns;
   c3 = topo.addContainer(H, b, "c3", ["10.123.2.2/24"], ["10.123.2.1"]).ns;
   c5 = topo.addContainer(H, b, "c5", ["10.123.2.3/24"], ["10.123.2.1"]).ns;
@@ -105,21 +124,23 @@ describe("nftables firewall: masquerade, isolation, internal, icc", () => {
     // icc=true on B: its containers talk directly.
     assert.equal(await topo.probe(c3, "tcp", "10.123.2.3", SERVER_PORT), "10.123.2.2");
   });
+
+  it("icc=false also blocks the routed detour through the gateway", async () => {
+    // Both send to the gateway's MAC with the other's address: the host
+    // routes each packet back onto the bridge (no frame is bridged directly).
+    run("ip", "-n", c2, "route", "add", "10.123.1.2/32", "via", "10.123.1.1");
+    run("ip", "-n", c1, "route", "add", "10.123.1.3/32", "via", "10.123.1.1");
+    try {
+      assert.equal(await topo.probe(c2, "tcp", "10.123.1.2", SERVER_PORT), null);
+      assert.equal(await topo.probe(c3, "tcp", "10.123.2.3", SERVER_PORT), "10.123.2.2", "B still fine");
+    } finally {
+      run("ip", "-n", c2, "route", "del", "10.123.1.2/32");
+      run("ip", "-n", c1, "route", "del", "10.123.1.3/32");
+    }
+  });
 });
 
 describe("nftables firewall: published ports", () => {
-  const web: PortMapping = { networkId: "A", proto: "tcp", hostPort: 8080, containerIP: "10.123.1.2", containerPort: SERVER_PORT };
-  const dns: PortMapping = { networkId: "A", proto: "udp", hostPort: 8053, containerIP: "10.123.1.2", containerPort: SERVER_PORT };
-  const web6: PortMapping = { networkId: "A", proto: "tcp", hostPort: 8080, containerIP: "fd00:7b:1::2", containerPort: SERVER_PORT };
-  const bound: PortMapping = {
-    networkId: "A",
-    proto: "tcp",
-    hostIP: "172.29.9.1",
-    hostPort: 9090,
-    containerIP: "10.123.1.2",
-    containerPort: SERVER_PORT,
-  };
-
   before(async () => {
     await fw.addPortMappings([web, dns, web6, bound]);
   });
@@ -142,6 +163,7 @@ describe("nftables firewall: published ports", () => {
     assert.equal(await topo.probe(c2, "tcp", "172.29.9.1", 8080), "10.123.1.1");
     assert.equal(await topo.probe(c2, "udp", "172.29.9.1", 8053), "10.123.1.1");
     assert.equal(await topo.probe(c1, "tcp", "172.29.9.1", 8080), "10.123.1.1", "a container reaches its own published port");
+    assert.equal(await topo.probe(c2, "tcp", "fd00:7b:9::1", 8080), "fd00:7b:1::1", "v6 hairpin");
   });
 
   it("is reachable from a container on another (isolated) network through the host address", async () => {
@@ -174,5 +196,31 @@ describe("nftables firewall: published ports", () => {
       await fw.removeNetwork("A2");
     }
     assert.equal(await topo.probe(H, "tcp", "127.0.0.1", 8181), null, "removing the network removed its mapping");
+  });
+});
+
+describe("nftables firewall: without br_netfilter", () => {
+  before(async () => {
+    topo.sysctl(H, "net.bridge.bridge-nf-call-iptables=0", "net.bridge.bridge-nf-call-ip6tables=0");
+    await fw.addPortMappings([web]); // a no-op if still published
+  });
+  after(() => {
+    topo.sysctl(H, "net.bridge.bridge-nf-call-iptables=1", "net.bridge.bridge-nf-call-ip6tables=1");
+  });
+
+  it("icc=false still blocks container-to-container (bridge table), and published ports still hairpin", async () => {
+    assert.equal(await topo.probe(c1, "tcp", "10.123.1.3", SERVER_PORT), null);
+    assert.equal(await topo.probe(c1, "tcp", "fd00:7b:1::3", SERVER_PORT), null);
+    assert.equal(await topo.probe(c1, "tcp", "10.123.1.1", SERVER_PORT), "10.123.1.2");
+    assert.equal(await topo.probe(c3, "tcp", "10.123.2.3", SERVER_PORT), "10.123.2.2");
+    assert.equal(await topo.probe(c2, "tcp", "172.29.9.1", 8080), "10.123.1.1");
+    assert.equal(await topo.probe(c1, "tcp", "172.29.9.1", 8080), "10.123.1.1");
+  });
+
+  it("isolation, internal and masquerade do not depend on it", async () => {
+    assert.equal(await topo.probe(c1, "tcp", "10.123.2.2", SERVER_PORT), null);
+    assert.equal(await topo.probe(c4, "tcp", "172.29.9.2", SERVER_PORT), null);
+    assert.equal(await topo.probe(c1, "tcp", "172.29.9.2", SERVER_PORT), "172.29.9.1");
+    assert.equal(await topo.probe(O, "tcp", "172.29.9.1", 8080), "172.29.9.2");
   });
 });

@@ -34,11 +34,10 @@ export function renderElements(state: DeclaredState): ElementPicture {
     put(pic, { set: SET.bridges, key: br });
     put(pic, { set: SET.sameBridge, key: concat(br, br) });
     if (n.internal) put(pic, { set: SET.internal, key: br });
+    if (!n.icc) put(pic, { set: SET.noIcc, key: br });
     for (const s of n.subnets) {
-      if (n.masquerade && !n.internal) {
-        put(pic, { set: s.family === 4 ? SET.masqV4 : SET.masqV6, key: subnetExpr(s) });
-        put(pic, { set: s.family === 4 ? SET.ownBridgeV4 : SET.ownBridgeV6, key: concat(subnetExpr(s), br) });
-      }
+      put(pic, { set: s.family === 4 ? SET.ownBridgeV4 : SET.ownBridgeV6, key: concat(subnetExpr(s), br) });
+      if (n.masquerade && !n.internal) put(pic, { set: s.family === 4 ? SET.masqV4 : SET.masqV6, key: subnetExpr(s) });
       if (!n.icc) put(pic, { set: s.family === 4 ? SET.noIccV4 : SET.noIccV6, key: concat(subnetExpr(s), subnetExpr(s)) });
     }
   }

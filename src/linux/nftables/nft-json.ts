@@ -62,7 +62,7 @@ export type NftCommand = { add: NftObject } | { delete: NftObject } | { list: Nf
 
 // ---- expressions ---------------------------------------------------------
 
-export const meta = (key: "iifname" | "oifname" | "l4proto" | "nfproto"): NftExpr => ({ meta: { key } });
+export const meta = (key: "iifname" | "oifname" | "l4proto" | "nfproto" | "pkttype"): NftExpr => ({ meta: { key } });
 
 export const payload = (protocol: "ip" | "ip6" | "th", field: "saddr" | "daddr" | "dport"): NftExpr => ({
   payload: { protocol, field },

@@ -12,13 +12,15 @@
 //   unless it stays on that same bridge.
 // - masquerade: postrouting masquerades saddr in @masq_v4 whose (saddr . oif)
 //   is not in @own_bridge_v4 (= it leaves through another interface than the
-//   bridge of its own subnet). Same for v6.
+//   bridge of its own subnet). Same for v6. @own_bridge_v4 lists the
+//   (subnet . bridge) of every network, @masq_v4 the masquerading subnets.
 // - published ports: prerouting and output DNAT when the destination is a
 //   local address, looked up first in the host-address-bound maps, then in
 //   the any-address maps. Connections that were DNATed pass isolation (Docker
 //   makes published ports reachable from other networks too).
 // - hairpin: postrouting masquerades DNATed connections that leave through
-//   the bridge they came in on, so the reply comes back through the host;
+//   the bridge of their source subnet, so the reply comes back through the
+//   host;
 //   loopback: DNATed connections from 127.0.0.0/8 leaving through a cnm
 //   bridge are masqueraded (the driver sets route_localnet on the bridge).
 // - icc=false: the bridge table's forward hook (port-to-port frames only;
@@ -62,6 +64,7 @@ export const SET = {
   dnatAnyV6Port: "dnat_any_v6_port",
   dnatHostV6Addr: "dnat_host_v6_addr",
   dnatHostV6Port: "dnat_host_v6_port",
+  noIcc: "no_icc",
   noIccV4: "no_icc_v4",
   noIccV6: "no_icc_v6",
 } as const;
@@ -83,6 +86,7 @@ export const SET_SCHEMAS: readonly SetSchema[] = [
   { family: "inet", name: SET.bridges, type: "ifname" },
   { family: "inet", name: SET.sameBridge, type: ["ifname", "ifname"] },
   { family: "inet", name: SET.internal, type: "ifname" },
+  { family: "inet", name: SET.noIcc, type: "ifname" },
   { family: "inet", name: SET.masqV4, type: "ipv4_addr", interval: true },
   { family: "inet", name: SET.masqV6, type: "ipv6_addr", interval: true },
   { family: "inet", name: SET.ownBridgeV4, type: ["ipv4_addr", "ifname"], interval: true },
@@ -149,8 +153,12 @@ const CHAINS: readonly ChainSchema[] = [
     hook: "postrouting",
     prio: PRIO_SRCNAT,
     rules: [
-      // Hairpin: DNATed and leaving through the bridge it arrived on.
-      [match("in", ct("status"), "dnat"), match("==", iifOif, setRef(SET.sameBridge)), masquerade],
+      // Hairpin: DNATed and leaving through the bridge of its own source
+      // subnet. Keyed on (saddr . oif), not (iif . oif): when br_netfilter
+      // bridges a DNATed frame back onto its bridge, postrouting has no
+      // input interface.
+      [match("in", ct("status"), "dnat"), match("==", concat(payload("ip", "saddr"), meta("oifname")), setRef(SET.ownBridgeV4)), masquerade],
+      [match("in", ct("status"), "dnat"), match("==", concat(payload("ip6", "saddr"), meta("oifname")), setRef(SET.ownBridgeV6)), masquerade],
       // Host -> 127.0.0.1:published port, DNATed to a container.
       [match("==", payload("ip", "saddr"), prefix("127.0.0.0", 8)), match("==", meta("oifname"), setRef(SET.bridges)), masquerade],
       [
@@ -176,8 +184,13 @@ const CHAINS: readonly ChainSchema[] = [
       [match("in", ct("state"), ["established", "related"]), accept],
       [match("==", meta("iifname"), setRef(SET.internal)), notSameBridge, drop],
       [match("==", meta("oifname"), setRef(SET.internal)), notSameBridge, drop],
-      // Published ports are reachable from other networks (after internal).
+      // Published ports are reachable from other networks (after internal),
+      // and from the same bridge under icc=false (as Docker allows).
       [match("in", ct("status"), "dnat"), accept],
+      // icc=false, routed path: a container sending to the gateway's MAC but
+      // another container's IP would otherwise be routed back onto the bridge
+      // (and with br_netfilter, bridged frames show up here as iif=oif=bridge too).
+      [match("==", meta("iifname"), setRef(SET.noIcc)), match("==", iifOif, setRef(SET.sameBridge)), drop],
       [match("==", meta("iifname"), setRef(SET.bridges)), match("==", meta("oifname"), setRef(SET.bridges)), notSameBridge, drop],
     ],
   },
@@ -188,6 +201,11 @@ const CHAINS: readonly ChainSchema[] = [
     hook: "forward",
     prio: PRIO_FILTER,
     rules: [
+      // pkttype host: a frame sent to the bridge's own MAC that br_netfilter
+      // DNATed to a container on the same bridge (a published-port hairpin)
+      // and then bridged instead of routed. Without br_netfilter such frames
+      // never reach this hook; ordinary port-to-port frames are "otherhost".
+      [match("==", meta("pkttype"), "host"), accept],
       [match("==", concat(payload("ip", "saddr"), payload("ip", "daddr")), setRef(SET.noIccV4)), drop],
       [match("==", concat(payload("ip6", "saddr"), payload("ip6", "daddr")), setRef(SET.noIccV6)), drop],
     ],
