@@ -76,9 +76,11 @@ export interface FdbEntry {
   /** NUD_* bits. */
   state: number;
   stateNames: NeighState[];
-  /** NTF_* bits (self, master, extern_learn...). */
+  /** NTF_* bits (self, extern_learn...). */
   flags: number;
+  /** In the device's own table (NTF_SELF). */
   self: boolean;
+  /** In the bridge's table (the kernel marks these with NDA_MASTER, not NTF_MASTER). */
   master: boolean;
 }
 
@@ -155,6 +157,7 @@ export function decodeFdb(message: NlMessage): FdbEntry {
   const dst = attrs.get(NDA_DST);
   const state = p.readUInt16LE(8);
   const flags = p.readUInt8(10);
+  const masterIndex = attrs.u32(NDA_MASTER);
   return {
     index: p.readInt32LE(4),
     mac: formatMac(attrs.get(NDA_LLADDR) ?? Buffer.alloc(6)),
@@ -162,11 +165,11 @@ export function decodeFdb(message: NlMessage): FdbEntry {
     vlan: attrs.u16(NDA_VLAN),
     vni: attrs.u32(NDA_VNI),
     port: attrs.be16(NDA_PORT),
-    masterIndex: attrs.u32(NDA_MASTER),
+    masterIndex,
     state,
     stateNames: neighStateNames(state),
     flags,
     self: (flags & NTF_SELF) !== 0,
-    master: (flags & NTF_MASTER) !== 0,
+    master: (flags & NTF_MASTER) !== 0 || masterIndex !== undefined,
   };
 }

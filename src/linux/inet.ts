@@ -19,7 +19,7 @@ export interface IpPrefix extends IpAddress {
 
 /** Parses "10.0.0.1" or "fd00::1" (an IPv6 zone "%eth0" is not accepted). */
 export function parseIp(text: string): IpAddress {
-  const family = isIP(text);
+  const family = text.includes("%") ? 0 : isIP(text);
   if (family === 4) return { family: 4, bytes: Buffer.from(text.split(".").map(Number)) };
   if (family === 6) return { family: 6, bytes: parseIpv6(text) };
   throw new TypeError(`invalid IP address "${text}"`);

@@ -58,12 +58,15 @@ export interface VethSpec extends LinkAddCommon {
   peerMac?: string;
   /** Default: `mtu`. */
   peerMtu?: number;
-  peerUp?: boolean;
+  // No peerUp: the kernel refuses to open the peer before the pair is
+  // registered (ENOTCONN); bring it up afterwards from its namespace.
 }
 
 export interface BridgeSpec extends LinkAddCommon {
   kind: "bridge";
-  /** 802.1Q VLAN filtering; the kernel's default is off. */
+  /** 802.1Q VLAN filtering. Off is the kernel's default and sends nothing, so
+   * that kernels built without VLAN filtering (which refuse the attribute
+   * with EOPNOTSUPP even to turn it off) can still create bridges. */
   vlanFiltering?: boolean;
   stp?: boolean;
   /** FDB ageing time in centiseconds (kernel default 30000 = 300 s). */
@@ -126,7 +129,7 @@ const flagByte = (type: number, on: boolean | undefined): NlAttrItem => on !== u
 /** IFLA_INFO_DATA children for a bridge. */
 export function bridgeInfoData(spec: BridgeSpec): NlAttrItem[] {
   return [
-    flagByte(IFLA_BR_VLAN_FILTERING, spec.vlanFiltering),
+    spec.vlanFiltering === true && attr.u8(IFLA_BR_VLAN_FILTERING, 1),
     spec.stp !== undefined && attr.u32(IFLA_BR_STP_STATE, spec.stp ? 1 : 0),
     spec.ageingTime !== undefined && attr.u32(IFLA_BR_AGEING_TIME, spec.ageingTime),
   ];

@@ -174,7 +174,7 @@ export function linkAdd(sock: NetlinkSocket, spec: LinkSpec): void {
         const peerMtu = spec.peerMtu ?? spec.mtu;
         // VETH_INFO_PEER holds a whole ifinfomsg plus the peer's attributes.
         const peer = Buffer.concat([
-          ifinfomsg(0, spec.peerUp),
+          ifinfomsg(0),
           encodeAttrs([
             attr.str(IFLA_IFNAME, spec.peerName),
             peerNsFd !== undefined && attr.u32(IFLA_NET_NS_FD, peerNsFd),

@@ -184,7 +184,8 @@ export class NetlinkSocket {
  * the whole request unless NLM_F_CAPPED) and the extended-ack attributes. */
 export function decodeError(message: NlMessage): { errno: number; kernelMessage: string | undefined } {
   const payload = message.payload;
-  const errno = payload.length >= 4 ? -payload.readInt32LE(0) : EPROTO;
+  const status = payload.length >= 4 ? payload.readInt32LE(0) : -EPROTO;
+  const errno = status === 0 ? 0 : -status; // the kernel sends -errno; 0 is an ack
   let kernelMessage: string | undefined;
   if ((message.flags & NLM_F_ACK_TLVS) !== 0 && payload.length >= 4 + NLMSG_HDRLEN) {
     const echoed = (message.flags & NLM_F_CAPPED) !== 0 ? NLMSG_HDRLEN : payload.readUInt32LE(4);
