@@ -71,3 +71,47 @@ export class Cleanup {
     }
   }
 }
+
+// ICMP echo in Python (raw sockets, we are root): the test machine has no
+// `ping` binary. Exits 0 when an echo reply for our identifier arrives.
+const ICMP_ECHO_SCRIPT = `
+import os, select, socket, struct, sys, time
+target = sys.argv[1]
+v6 = ":" in target
+s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_RAW,
+                  socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
+ident = os.getpid() & 0xffff
+def checksum(b):
+    total = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    total = (total >> 16) + (total & 0xffff)
+    total += total >> 16
+    return ~total & 0xffff
+payload = b"cnm-echo"
+request_type, reply_type = (128, 129) if v6 else (8, 0)
+packet = struct.pack("!BBHHH", request_type, 0, 0, ident, 1) + payload
+if not v6:  # the kernel fills in the ICMPv6 checksum itself
+    packet = struct.pack("!BBHHH", request_type, 0, checksum(packet), ident, 1) + payload
+s.sendto(packet, (target, 0))
+deadline = time.time() + 2
+while time.time() < deadline:
+    ready, _, _ = select.select([s], [], [], max(0, deadline - time.time()))
+    if not ready:
+        break
+    data, _ = s.recvfrom(2048)
+    if not v6:
+        data = data[(data[0] & 0xF) * 4:]
+    kind, _, _, rid, _ = struct.unpack("!BBHHH", data[:8])
+    if kind == reply_type and rid == ident:
+        sys.exit(0)
+sys.exit(1)
+`;
+
+/** Sends one ICMP echo from inside namespace `ns`; true when answered. */
+export function icmpEcho(ns: string, target: string): boolean {
+  try {
+    execFileSync("ip", ["netns", "exec", ns, "python3", "-c", ICMP_ECHO_SCRIPT, target], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
