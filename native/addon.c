@@ -112,7 +112,24 @@ static napi_value describe_errno(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static void free_scratch(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free(data);
+}
+
+char *cnm_scratch(napi_env env) {
+  void *data = NULL;
+  napi_get_instance_data(env, &data);
+  return data;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
+  char *scratch = malloc(CNM_SCRATCH_SIZE);
+  if (scratch == NULL || napi_set_instance_data(env, scratch, free_scratch, NULL) != napi_ok) {
+    free(scratch);
+    return cnm_throw_errno(env, ENOMEM, "cnm_native init");
+  }
   cnm_export(env, exports, "describeErrno", describe_errno);
   cnm_init_socket(env, exports);
   cnm_init_netns(env, exports);

@@ -16,6 +16,11 @@
  * so /proc/self (the thread group leader) would be wrong in a threaded process. */
 #define CNM_THREAD_NETNS "/proc/thread-self/ns/net"
 
+/* Scratch buffer for one received datagram or file. One per Node environment
+ * (main thread or worker), so workers using the addon never share it. */
+#define CNM_SCRATCH_SIZE (64 * 1024)
+char *cnm_scratch(napi_env env);
+
 /* Throws a JS Error whose code is the errno name ("EEXIST") and whose message
  * is "<what>: <strerror> (<NAME>)". Always returns NULL for tail calls. */
 napi_value cnm_throw_errno(napi_env env, int err, const char *what);

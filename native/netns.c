@@ -159,7 +159,7 @@ static napi_value ns_read_file(napi_env env, napi_callback_info info) {
   char *ns_path = NULL, *path = NULL;
   char what[768];
   const char *stage;
-  static char buffer[64 * 1024];
+  char *buffer = cnm_scratch(env);
   if (!cnm_args(env, info, 2, argv) || !cnm_arg_string(env, argv[0], "nsPath", true, &ns_path) ||
       !cnm_arg_string(env, argv[1], "path", false, &path))
     goto out;
@@ -171,7 +171,7 @@ static napi_value ns_read_file(napi_env env, napi_callback_info info) {
   } else {
     stage = "read";
     ssize_t n;
-    while (total < sizeof buffer && (n = read(fd, buffer + total, sizeof buffer - total)) != 0) {
+    while (total < CNM_SCRATCH_SIZE && (n = read(fd, buffer + total, CNM_SCRATCH_SIZE - total)) != 0) {
       if (n < 0) {
         if (errno == EINTR) continue;
         err = errno;

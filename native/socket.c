@@ -19,10 +19,9 @@
 #define SOL_NETLINK 270
 #endif
 
-/* Big enough for any single datagram the kernel sends: dump chunks are capped
- * at 32 KiB, notifications are smaller. A larger one is reported, not cut. */
-#define RECV_BUFFER_SIZE (64 * 1024)
-static char recv_buffer[RECV_BUFFER_SIZE];
+/* The scratch buffer (64 KiB) holds any single datagram the kernel sends:
+ * dump chunks are capped at 32 KiB, notifications are smaller. A larger one
+ * is reported, not cut. */
 
 /* Creates, configures and binds the socket in the current namespace. */
 static int open_here(int protocol, const int32_t *groups, uint32_t ngroups, int rcvbuf,
@@ -138,15 +137,16 @@ static napi_value sock_recv(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int32_t fd;
   if (!cnm_args(env, info, 1, argv) || !cnm_arg_int(env, argv[0], "fd", &fd)) return NULL;
+  char *buffer = cnm_scratch(env);
   ssize_t n;
-  do n = recv(fd, recv_buffer, RECV_BUFFER_SIZE, MSG_TRUNC);
+  do n = recv(fd, buffer, CNM_SCRATCH_SIZE, MSG_TRUNC);
   while (n < 0 && errno == EINTR);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
     return cnm_throw_errno(env, ETIMEDOUT, "netlink recv: no reply from the kernel within the receive timeout");
   if (n < 0) return cnm_throw_errno(env, errno, "netlink recv");
-  if (n > RECV_BUFFER_SIZE) return cnm_throw_errno(env, EMSGSIZE, "netlink recv: datagram larger than 64 KiB");
+  if (n > CNM_SCRATCH_SIZE) return cnm_throw_errno(env, EMSGSIZE, "netlink recv: datagram larger than 64 KiB");
   napi_value result;
-  napi_create_buffer_copy(env, (size_t)n, recv_buffer, NULL, &result);
+  napi_create_buffer_copy(env, (size_t)n, buffer, NULL, &result);
   return result;
 }
 

@@ -91,11 +91,11 @@ test("a bad namespace path throws and leaves the thread in the host namespace", 
   const before = threadNetns();
   assert.throws(
     () => NetlinkHandle.open(`${NETNS_RUN_DIR}/${uniquePrefix()}-missing`),
-    (e: unknown) => (e as { code?: string }).code === "ENOENT",
+    (e: unknown) => e instanceof LinuxError && e.code === "ENOENT" && e.message.includes("-missing"),
   );
   assert.equal(threadNetns(), before);
   // A file that is not a namespace: setns fails with EINVAL.
-  assert.throws(() => NetlinkHandle.open("/etc/hostname"), (e: unknown) => (e as { code?: string }).code === "EINVAL");
+  assert.throws(() => NetlinkHandle.open("/etc/hostname"), (e: unknown) => e instanceof LinuxError && e.code === "EINVAL");
   assert.equal(threadNetns(), before);
   // And the process still talks to the host stack.
   const h = NetlinkHandle.open();

@@ -61,14 +61,22 @@ export class NetlinkSocket {
     this.seq = Math.floor(Math.random() * 0x7fffffff);
   }
 
+  /** Opens a socket; a missing or invalid namespace path throws LinuxError
+   * (ENOENT, EINVAL) and leaves the calling thread in its own namespace. */
   static open(protocol: number, options: NetlinkSocketOptions = {}): NetlinkSocket {
-    const fd = native().socketOpen(
-      protocol,
-      options.nsPath ?? null,
-      options.groups ?? [],
-      options.receiveBufferBytes ?? 0,
-      options.timeoutMs ?? 10_000,
-    );
+    let fd: number;
+    try {
+      fd = native().socketOpen(
+        protocol,
+        options.nsPath ?? null,
+        options.groups ?? [],
+        options.receiveBufferBytes ?? 0,
+        options.timeoutMs ?? 10_000,
+      );
+    } catch (error) {
+      const where = options.nsPath === undefined ? "" : ` in ${options.nsPath}`;
+      throw wrapNative(`netlink socket open${where}`, error);
+    }
     return new NetlinkSocket(fd, protocol, options.nsPath);
   }
 
