@@ -26,6 +26,10 @@ export interface ControllerOptions {
   readonly ipams: readonly { name: string; ipam: Ipam; capability: IpamCapability }[];
   readonly agent?: ClusterAgent;
   readonly store?: StateStore;
+  /** Released by close(), last first (netlink sockets, watchers). */
+  readonly resources?: readonly { close(): unknown }[];
+  /** Run by destroyAll() after every object is gone (e.g. removing the firewall's tables). */
+  readonly teardown?: () => Promise<void>;
 }
 
 /** An endpoint together with the network it is on, as inspect shows it. */
@@ -49,7 +53,11 @@ export interface SandboxView {
  * sandbox queue in order.
  */
 export class Controller {
-  private constructor(private readonly ctx: ControllerContext) {}
+  private constructor(
+    private readonly ctx: ControllerContext,
+    private readonly resources: readonly { close(): unknown }[],
+    private readonly teardown: (() => Promise<void>) | undefined,
+  ) {}
 
   static async create(options: ControllerOptions): Promise<Controller> {
     if (!/^[a-z][a-z0-9]{0,5}$/.test(options.prefix)) {
@@ -72,7 +80,7 @@ export class Controller {
     };
     for (const init of options.drivers) await init(ctx.drivers, undefined);
     for (const { name, ipam, capability } of options.ipams) ctx.ipams.registerIpamDriver(name, ipam, capability);
-    return new Controller(ctx);
+    return new Controller(ctx, options.resources ?? [], options.teardown);
   }
 
   get prefix(): string {
@@ -166,6 +174,16 @@ export class Controller {
     for (const sb of [...this.ctx.sandboxes.values()]) await deleteSandbox(this.ctx, sb);
     for (const ep of [...this.ctx.endpoints.values()]) await deleteEndpoint(this.ctx, ep);
     for (const net of [...this.ctx.networks.values()]) await deleteNetwork(this.ctx, net);
+    await this.teardown?.();
+  }
+
+  /**
+   * Releases sockets and watchers. Networks, sandboxes and their kernel
+   * objects stay as they are (a daemon restart finds them again); use
+   * destroyAll() first for a full teardown.
+   */
+  async close(): Promise<void> {
+    for (const r of [...this.resources].reverse()) await r.close();
   }
 
   private networkRecord(ref: string): NetworkRecord {

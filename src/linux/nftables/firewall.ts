@@ -121,8 +121,13 @@ export class Firewall {
    * they drifted. Returns the drift found, or null. The flush watcher calls this.
    */
   repair(): Promise<string | null> {
+    return this.repairIf(() => true);
+  }
+
+  /** repair(), skipped if `stillWanted` says no by the time its turn comes. */
+  private repairIf(stillWanted: () => boolean): Promise<string | null> {
     return this.serial(async () => {
-      if (!this.initialized) return null;
+      if (!this.initialized || !stillWanted()) return null;
       const drift = await findDrift(this.runner, this.tableName, elementCounts(this.applied));
       if (drift !== null) await this.render(this.state, `repair (${drift})`);
       return drift;
@@ -141,7 +146,8 @@ export class Firewall {
       tableName: this.tableName,
       onLog: (message) => this.opts.onEvent?.({ kind: "log", message }),
       onTampered: (reason) => {
-        this.repair().then(
+        // A check queued just before stop() must not resurrect tables after it.
+        this.repairIf(() => this.watcher === watcher).then(
           (drift) => {
             if (drift !== null) this.opts.onEvent?.({ kind: "restored", reason: `${reason}: ${drift}` });
           },

@@ -49,6 +49,11 @@ export class FlushWatcher {
     this.backoff = opts.minBackoffMs ?? 100;
   }
 
+  /** Pid of the current monitor process (diagnostics, tests), if one is running. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Starts the monitor child. */
   start(): void {
     if (this.stopped) throw new Error("FlushWatcher: cannot restart a stopped watcher");

@@ -1,0 +1,12 @@
+// cnm: the Container Network Model for Linux, as a library.
+export { createLinuxController, type LinuxControllerOptions } from "./linux-controller.js";
+export { Controller, type ControllerOptions, type EndpointView, type SandboxView } from "./controller/controller.js";
+export type { NetworkCreateRequest, SandboxCreateRequest, ConnectRequest } from "./controller/requests.js";
+export type { NetworkRecord, EndpointRecord, SandboxRecord, IpamConfig, IpamGrant } from "./controller/records.js";
+export type { ClusterAgent, TableListener } from "./controller/cluster-agent.js";
+export { LocalAgent } from "./controller/cluster-agent.js";
+export type { StateStore } from "./controller/state-store.js";
+export { MemoryStateStore } from "./controller/state-store.js";
+export * from "./errors.js";
+export * as driverapi from "./driverapi/index.js";
+export * as ipamapi from "./ipamapi/index.js";

@@ -1,0 +1,60 @@
+import { Controller } from "./controller/controller.js";
+import type { ClusterAgent } from "./controller/cluster-agent.js";
+import type { StateStore } from "./controller/state-store.js";
+import { bridgeDriverInit } from "./drivers/bridge/bridge-driver.js";
+import { registerHostDriver, registerNullDriver } from "./drivers/singleton-driver.js";
+import { DefaultIpam } from "./ipam/index.js";
+import { NetlinkHandle } from "./linux/index.js";
+import { Firewall, type FirewallEvent } from "./linux/nftables/index.js";
+import { LinuxOsl } from "./osl/linux-osl.js";
+import { PortAllocator } from "./portallocator/index.js";
+
+export interface LinuxControllerOptions {
+  /**
+   * Prefix of every kernel object (namespaces, links, nftables tables), so two
+   * controllers on one host never touch each other's objects. 1-6 lowercase
+   * letters or digits. Default "cnm".
+   */
+  readonly prefix?: string;
+  /** Where sandbox files (hosts, resolv.conf) go. Default /run/cnm/<prefix>. */
+  readonly runDir?: string;
+  readonly store?: StateStore;
+  readonly agent?: ClusterAgent;
+  /** Put cnm's firewall rules back when someone flushes the ruleset. Default true. */
+  readonly watchFirewall?: boolean;
+  /** Firewall repairs and diagnostics. */
+  readonly onFirewallEvent?: (event: FirewallEvent) => void;
+}
+
+/**
+ * A controller wired to the Linux kernel: namespaces and links over netlink,
+ * nftables for NAT and isolation, the default IPAM (which avoids the host's
+ * routes), and the null, host and bridge drivers.
+ */
+export async function createLinuxController(options: LinuxControllerOptions = {}): Promise<Controller> {
+  const prefix = options.prefix ?? "cnm";
+  const host = NetlinkHandle.open();
+  const osl = new LinuxOsl();
+  const firewall = new Firewall({ prefix, ...(options.onFirewallEvent ? { onEvent: options.onFirewallEvent } : {}) });
+  await firewall.init();
+  const stopWatching = options.watchFirewall === false ? undefined : firewall.watchForFlush();
+  const ipam = new DefaultIpam({ hostRoutes: () => host.routeList({ family: 4 }).concat(host.routeList({ family: 6 })).map((r) => r.dst) });
+  return Controller.create({
+    prefix,
+    runDir: options.runDir ?? `/run/cnm/${prefix}`,
+    osl,
+    drivers: [registerNullDriver, registerHostDriver, bridgeDriverInit({ prefix, firewall, ports: new PortAllocator(), host })],
+    ipams: [{ name: "default", ipam, capability: { requiresMACAddress: false, requiresRequestReplay: true } }],
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.agent ? { agent: options.agent } : {}),
+    teardown: async () => {
+      await stopWatching?.();
+      await firewall.removeAll();
+    },
+    resources: [
+      { close: () => host.close() },
+      { close: () => osl.close() },
+      { close: () => stopWatching?.() },
+    ],
+  });
+}
