@@ -76,3 +76,19 @@ describe("IPv6 pool larger than 2^53 addresses", () => {
     assert.equal(restored.getPoolInfo(poolId).allocated, 3);
   });
 });
+
+describe("scattered IPv6 addresses", () => {
+  it("cost a list entry each, not a bitmap block each", () => {
+    const gc = getGc();
+    const ipam = new DefaultIpam();
+    const before = usedBytes(gc);
+    const { poolId } = ipam.requestPool({ addressSpace: "LocalDefault", pool: "fd00:5::/64", v6: true });
+    // 20k addresses 2^32 apart: each in its own 64Ki block (20k bitmaps would be ~170 MiB).
+    const n = 20_000;
+    for (let i = 1; i <= n; i++) ipam.requestAddress(poolId, `fd00:5::${i.toString(16)}:0:0`);
+    const growth = (usedBytes(gc) - before) / MiB;
+    assert.ok(growth < 16, `memory grew by ${growth.toFixed(1)} MiB`);
+    assert.equal(ipam.getPoolInfo(poolId).allocated, n);
+    assert.equal(ipam.requestAddress(poolId).address, "fd00:5::1/64", "dynamic allocation still starts at the bottom");
+  });
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { BLOCK_SIZE } from "../../src/ipam/bitmap-block.js";
+import { BLOCK_SIZE, BitmapBlock, LIST_LIMIT } from "../../src/ipam/bitmap-block.js";
 import { MAX_BITMAP_SIZE, SparseBitmap } from "../../src/ipam/sparse-bitmap.js";
 
 /** The model: a plain Set of offsets. */
@@ -95,5 +95,25 @@ describe("SparseBitmap", () => {
     assert.throws(() => bm.set(MAX_BITMAP_SIZE), RangeError);
     assert.throws(() => bm.set(-1), RangeError);
     assert.throws(() => new SparseBitmap(MAX_BITMAP_SIZE + 2), RangeError);
+  });
+
+  it("keeps a block as a list until it holds more than LIST_LIMIT bits, then as a bitmap, with the same answers", () => {
+    const block = new BitmapBlock(1000);
+    const model = new Set<number>();
+    // Every third bit, so lists and bitmaps both have holes to find.
+    for (let i = 0; i < 3 * (LIST_LIMIT + 5); i += 3) {
+      assert.ok(block.set(i));
+      model.add(i);
+      assert.equal(block.dense, model.size > LIST_LIMIT, `after ${model.size} bits`);
+      for (const from of [0, i, i + 1]) assert.equal(block.findFree(from, 1000), modelFindFree(model, from, 1000));
+    }
+    assert.equal(block.free, 1000 - model.size);
+    assert.ok(!block.set(0), "already set");
+    assert.ok(block.clear(0) && !block.clear(0));
+    // A partial block never offers bits past its capacity, in either form.
+    const small = new BitmapBlock(10);
+    for (let i = 0; i < 10; i++) small.set(i);
+    assert.equal(small.findFree(0, 10), -1);
+    assert.equal(small.free, 0);
   });
 });
