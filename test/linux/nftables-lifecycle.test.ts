@@ -169,7 +169,7 @@ describe("nftables firewall: flush watcher", () => {
         listTable(ns, "inet", fw.tableName) === wantInet && listTable(ns, "bridge", fw.tableName) === wantBridge;
 
       run("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", fw.tableName);
-      assert.equal(listTable(ns, "inet", fw.tableName), null);
+      // (No check that it is gone: the watcher is often faster than `nft list`.)
       assert.notEqual(await waitFor(restored, 1000), null, "restored after delete table");
 
       run("ip", "netns", "exec", ns, "nft", "flush", "ruleset");
