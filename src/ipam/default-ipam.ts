@@ -7,12 +7,7 @@
  * memory, and callers of the Ipam contract await its results anyway.
  */
 import type { AddressSpaceNames, AllocatedAddress, AllocatedPool, Capability, Ipam, IpamRegistry, PoolRequest } from "../ipamapi/contract.js";
-import {
-  InvalidAddressSpaceError,
-  InvalidRequestError,
-  PoolOverlapError,
-  UnknownPoolError,
-} from "../ipamapi/errors.js";
+import { InvalidAddressSpaceError, InvalidRequestError, UnknownPoolError } from "../ipamapi/errors.js";
 import {
   AllocSerialOption,
   DefaultIpamName,
@@ -37,6 +32,8 @@ export interface DefaultIpamConfig {
    * The host's routes, which predefined pools must not overlap; called on each
    * request without a pool. Default: no routes. The daemon passes a netlink
    * reader; `ipCommandRoutesProvider()` reads them with `ip -j route`.
+   * If the provider throws, the pool request fails with its error rather
+   * than risk a pool that shadows a host network.
    */
   readonly hostRoutes?: HostRoutesProvider;
   /**
@@ -121,12 +118,10 @@ export class DefaultIpam implements Ipam {
         throw new InvalidRequestError(`pool ${req.pool} is IPv${prefix.family} but the request is for IPv${family}`);
       }
       const sub = req.subPool === undefined || req.subPool === "" ? undefined : parsePrefix(req.subPool);
-      // Unlike libnetwork, one pool serves one request: a second request for
-      // the same subnet (even with another sub-pool) is an overlap.
-      const clash = space.findOverlap(prefix);
-      if (clash !== undefined) throw new PoolOverlapError(req.pool, clash.cidr, space.name);
       pool = new AddressPool(space.name, prefix, sub);
     }
+    // Unlike libnetwork, one pool serves one request: a second request for
+    // the same subnet, even with another sub-pool, is refused as an overlap.
     space.add(pool);
     this.pools.set(pool.id, pool);
     return { poolId: pool.id, pool: pool.cidr, meta: {} };
