@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.js";
 import type { ControllerContext } from "./context.js";
 import { EndpointJoinInfo, emptyJoinResult } from "./endpoint-info.js";
+import { deleteEndpoint } from "./endpoint-ops.js";
 import { selectGatewayEndpoint } from "./gateway.js";
 import { newId, shortId, validateName } from "./ids.js";
 import type { EndpointRecord, JoinRecord, SandboxRecord } from "./records.js";
@@ -51,12 +52,14 @@ export async function createSandbox(ctx: ControllerContext, req: SandboxCreateRe
   }
 }
 
-/** Leaves every network (deleting the endpoints the sandbox made), then removes the namespace. */
+/** Leaves every network and deletes those endpoints (as removing a container does), then removes the namespace. */
 export async function deleteSandbox(ctx: ControllerContext, sb: SandboxRecord): Promise<void> {
   const joined = [...sb.endpoints];
   for (const eid of joined.reverse()) {
     const ep = ctx.endpoints.get(eid);
-    if (ep) await leave(ctx, sb, ep);
+    if (!ep) continue;
+    await leave(ctx, sb, ep);
+    await deleteEndpoint(ctx, ep);
   }
   await ctx.locks.run(`sandbox:${sb.id}`, async () => {
     if (!ctx.sandboxes.has(sb.id)) return;
