@@ -13,12 +13,15 @@ const topologies: Topology[] = [];
 const firewalls: Firewall[] = [];
 
 /** A fresh namespace and a Firewall running nft inside it. */
-function setup(onEvent?: (e: FirewallEvent) => void): { ns: string; fw: Firewall; prefix: string } {
+function setup(
+  onEvent?: (e: FirewallEvent) => void,
+  restoreLimit?: { burst: number; windowMs: number },
+): { ns: string; fw: Firewall; prefix: string } {
   const prefix = uniquePrefix();
   const topo = new Topology(prefix);
   topologies.push(topo);
   const ns = topo.addNamespace("h");
-  const fw = new Firewall({ prefix, netns: ns, ...(onEvent ? { onEvent } : {}) });
+  const fw = new Firewall({ prefix, netns: ns, ...(onEvent ? { onEvent } : {}), ...(restoreLimit ? { restoreLimit } : {}) });
   firewalls.push(fw);
   return { ns, fw, prefix };
 }
@@ -152,6 +155,12 @@ describe("nftables firewall: nft failures", () => {
     // And the next mutation is an ordinary diff again.
     await fw.addPortMappings([mapping("n1", 1, 8082)]);
     assert.match(listTable(ns, "inet", fw.tableName) ?? "", /tcp \. 8082 : 10\.123\.1\.2/);
+    // An element slipped in by someone else (no monitor event for that) is
+    // found by an explicit repair() and removed.
+    run("ip", "netns", "exec", ns, "nft", "add", "element", "inet", fw.tableName, "bridges", '{ "intruder0" }');
+    assert.equal(await fw.repair(), `set inet ${fw.tableName} bridges has 2 elements, expected 1`);
+    assert.doesNotMatch(listTable(ns, "inet", fw.tableName) ?? "", /intruder0/);
+    assert.equal(await fw.repair(), null);
   });
 });
 
@@ -162,6 +171,7 @@ describe("nftables firewall: flush watcher", () => {
     await fw.init({ networks: [net(fw.tableName, "n1", 1, { icc: false })], portMappings: [mapping("n1", 1, 8080)] });
     const wantInet = listTable(ns, "inet", fw.tableName);
     const wantBridge = listTable(ns, "bridge", fw.tableName);
+    const show = (): string => JSON.stringify(events.map((e) => (e.kind === "repair-failed" ? e.error.message : e)));
     const stop = fw.watchForFlush();
     try {
       await new Promise((r) => setTimeout(r, 400)); // let the monitor subscribe
@@ -170,16 +180,16 @@ describe("nftables firewall: flush watcher", () => {
 
       run("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", fw.tableName);
       // (No check that it is gone: the watcher is often faster than `nft list`.)
-      assert.notEqual(await waitFor(restored, 1000), null, "restored after delete table");
+      assert.notEqual(await waitFor(restored, 1000), null, `restored after delete table ${show()}`);
 
       run("ip", "netns", "exec", ns, "nft", "flush", "ruleset");
-      assert.notEqual(await waitFor(restored, 1000), null, "restored after flush ruleset");
+      assert.notEqual(await waitFor(restored, 1000), null, `restored after flush ruleset ${show()}` + listTable(ns, "inet", fw.tableName));
 
       run("ip", "netns", "exec", ns, "nft", "flush", "chain", "inet", fw.tableName, "forward");
-      assert.notEqual(await waitFor(restored, 1000), null, "restored after flush chain");
+      assert.notEqual(await waitFor(restored, 1000), null, `restored after flush chain ${show()}`);
 
       run("ip", "netns", "exec", ns, "nft", "delete", "table", "bridge", fw.tableName);
-      assert.notEqual(await waitFor(restored, 1000), null, "restored after delete of the bridge table");
+      assert.notEqual(await waitFor(restored, 1000), null, `restored after delete of the bridge table ${show()}`);
       // The event follows the restore by a tick.
       const counted = await waitFor(() => events.filter((e) => e.kind === "restored").length >= 4, 500);
       assert.notEqual(counted, null, JSON.stringify(events));
@@ -193,6 +203,32 @@ describe("nftables firewall: flush watcher", () => {
     // repair() on demand still works without the watcher.
     assert.match((await fw.repair()) ?? "", /table inet .* is missing/);
     assert.equal(await fw.repair(), null);
+  });
+
+  it("rate-limits automatic restores, then retries when the window ends", async () => {
+    const events: FirewallEvent[] = [];
+    const { ns, fw } = setup((e) => events.push(e), { burst: 2, windowMs: 1500 });
+    await fw.init({ networks: [net(fw.tableName, "n1", 1)], portMappings: [] });
+    const stop = fw.watchForFlush();
+    const present = (): boolean => listTable(ns, "inet", fw.tableName) !== null;
+    const restores = (): number => events.filter((e) => e.kind === "restored").length;
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+      for (let i = 1; i <= 2; i++) {
+        run("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", fw.tableName);
+        assert.notEqual(await waitFor(() => restores() === i, 1000), null, `restore ${i}`);
+      }
+      const third = Date.now();
+      run("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", fw.tableName);
+      assert.notEqual(await waitFor(() => events.some((e) => e.kind === "repair-failed"), 1000), null);
+      const failed = events.find((e): e is Extract<FirewallEvent, { kind: "repair-failed" }> => e.kind === "repair-failed");
+      assert.match(failed?.error.message ?? "", /2 restores in 1500 ms; pausing automatic repair/);
+      assert.equal(present(), false, "paused: not restored yet");
+      assert.notEqual(await waitFor(present, 2500), null, "restored by the retry");
+      assert.ok(Date.now() - third > 500, "only after the pause");
+    } finally {
+      await stop();
+    }
   });
 
   it("restarts a monitor that died and still notices flushes; stop() leaves no child", async () => {

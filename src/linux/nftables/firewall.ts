@@ -39,6 +39,12 @@ export interface FirewallOptions extends NftRunnerOptions {
   prefix: string;
   /** Receives restores done by the flush watcher, and watcher diagnostics. */
   onEvent?: (event: FirewallEvent) => void;
+  /**
+   * Most automatic restores per window before the watcher pauses repairing
+   * until the window ends. Default 10 per 10 s: far above any real flush
+   * rate, low enough to stop a restore loop should drift detection misfire.
+   */
+  restoreLimit?: { burst: number; windowMs: number };
 }
 
 /** Declared state to start from (e.g. recovered from the store at daemon start). */
@@ -136,30 +142,55 @@ export class Firewall {
 
   /**
    * Starts watching for flushes of our tables; on one, restores within about
-   * 100 ms (debounce + one nft run). Returns a stop function that resolves
-   * when the monitor child has exited.
+   * 100 ms (debounce + a check + one nft batch). Returns a stop function that
+   * resolves when the monitor child has exited.
+   *
+   * Our own restores emit deletions too, which bring the watcher back for a
+   * check that finds nothing to do. Should that check ever be wrong, this
+   * would restore in a loop; so automatic restores are rate-limited
+   * (options.restoreLimit), with one retry when the window ends.
    */
   watchForFlush(): () => Promise<void> {
     if (this.watcher) throw new Error("firewall: already watching for flushes");
+    const { burst, windowMs } = this.opts.restoreLimit ?? { burst: 10, windowMs: 10_000 };
+    const restoredAt: number[] = [];
+    let retry: NodeJS.Timeout | undefined;
+    const onTampered = (reason: string): void => {
+      const now = Date.now();
+      while (restoredAt.length > 0 && now - restoredAt[0]! > windowMs) restoredAt.shift();
+      if (restoredAt.length >= burst) {
+        if (retry === undefined) {
+          const error = new Error(`firewall ${this.tableName}: ${burst} restores in ${windowMs} ms; pausing automatic repair`);
+          this.opts.onEvent?.({ kind: "repair-failed", reason, error });
+          retry = setTimeout(() => {
+            retry = undefined;
+            onTampered(`retry after pause (${reason})`);
+          }, windowMs - (now - restoredAt[0]!));
+        }
+        return;
+      }
+      // A check queued just before stop() must not resurrect tables after it.
+      this.repairIf(() => this.watcher === watcher).then(
+        (drift) => {
+          if (drift === null) return;
+          restoredAt.push(Date.now());
+          this.opts.onEvent?.({ kind: "restored", reason: `${reason}: ${drift}` });
+        },
+        (error: unknown) =>
+          this.opts.onEvent?.({ kind: "repair-failed", reason, error: error instanceof Error ? error : new Error(String(error)) }),
+      );
+    };
     const watcher = new FlushWatcher({
       ...this.runner,
       tableName: this.tableName,
       onLog: (message) => this.opts.onEvent?.({ kind: "log", message }),
-      onTampered: (reason) => {
-        // A check queued just before stop() must not resurrect tables after it.
-        this.repairIf(() => this.watcher === watcher).then(
-          (drift) => {
-            if (drift !== null) this.opts.onEvent?.({ kind: "restored", reason: `${reason}: ${drift}` });
-          },
-          (error: unknown) =>
-            this.opts.onEvent?.({ kind: "repair-failed", reason, error: error instanceof Error ? error : new Error(String(error)) }),
-        );
-      },
+      onTampered,
     });
     this.watcher = watcher;
     watcher.start();
     return async () => {
       if (this.watcher === watcher) this.watcher = undefined;
+      clearTimeout(retry);
       await watcher.stop();
     };
   }
@@ -236,7 +267,7 @@ export class Firewall {
         try {
           await this.render(next, `${action} (full render after: ${e.stderr})`);
           this.opts.onEvent?.({ kind: "restored", reason: `${action}: element batch failed: ${e.stderr}` });
-          return;
+              return;
         } catch {
           throw e;
         }
