@@ -20,14 +20,23 @@
 //   makes published ports reachable from other networks too).
 // - hairpin: postrouting masquerades DNATed connections that leave through
 //   the bridge of their source subnet, so the reply comes back through the
-//   host;
-//   loopback: DNATed connections from 127.0.0.0/8 leaving through a cnm
-//   bridge are masqueraded (the driver sets route_localnet on the bridge).
-// - icc=false: the bridge table's forward hook (port-to-port frames only;
-//   traffic to the gateway takes the input path and is untouched) drops IP
-//   packets whose source and destination are both in the same no-icc subnet.
-//   It keys on subnets rather than `meta ibrname` because bridge meta keys
-//   need CONFIG_NFT_BRIDGE_META, which kernels (like this machine's) may lack.
+//   host. (A container reaching its OWN published port also needs hairpin
+//   mode on its bridge port when br_netfilter is loaded: the driver's job.)
+// - loopback: connections from 127.0.0.0/8 leaving through a cnm bridge
+//   (only DNATed ones can) are masqueraded; the driver sets route_localnet
+//   on the bridge. Not possible for ::1, which the kernel never routes out.
+// - icc=false, two places: (1) the bridge table's forward hook, which sees
+//   port-to-port frames (traffic to the gateway takes the input path and is
+//   untouched), drops IP packets whose source and destination are both in
+//   the same no-icc subnet. It keys on subnets rather than `meta ibrname`
+//   because bridge meta keys need CONFIG_NFT_BRIDGE_META, which kernels (like
+//   this machine's) may lack. It accepts `meta pkttype host` first: that is a
+//   frame sent to the bridge's own MAC that br_netfilter DNATed to a
+//   container on the same bridge (a published-port hairpin), which Docker
+//   allows under icc=false. (2) inet forward drops iif=oif=no-icc bridge,
+//   which catches the routed detour (a container sending to the gateway's
+//   MAC with a neighbour's IP) and br_netfilter's view of bridged frames;
+//   DNATed connections are accepted just before it.
 import {
   accept,
   concat,
