@@ -66,6 +66,10 @@ export class AddressPool {
   private readonly outliers = new Set<bigint>();
   private outlierHit = 0n;
   private readonly v4Base: number;
+  private v4HeadKey = -1;
+  private v4HeadText = "";
+  /** "0/<len>" .. "255/<len>" (IPv4 only). */
+  private readonly v4Tails: string[] | undefined;
   private readonly v6Format: IPv6OffsetFormatter | undefined;
   /** The address at window offset 0 as 16-bit groups (IPv6 only). */
   private readonly v6WindowBase: number[] | undefined;
@@ -112,6 +116,7 @@ export class AddressPool {
     if (reserveEdges && prefix.family === 4) this.reserve(this.windowSize - 1);
 
     this.v4Base = prefix.family === 4 ? Number(prefix.addr) : 0;
+    this.v4Tails = prefix.family === 4 ? Array.from({ length: 256 }, (_, i) => `${i}${this.suffix}`) : undefined;
     this.v6Format = prefix.family === 6 ? new IPv6OffsetFormatter(prefix.addr + this.windowStart) : undefined;
     this.v6WindowBase = prefix.family === 6 ? bigIntToGroups(prefix.addr + this.windowStart) : undefined;
   }
@@ -149,6 +154,23 @@ export class AddressPool {
   }
 
   /**
+   * The address at `offset` with the pool's prefix length. For IPv4 this is
+   * one concatenation: the first three octets are cached (they change every
+   * 256 addresses) and "<last octet>/<len>" comes from a table, where
+   * building the dotted quad each time made most of the garbage.
+   */
+  private formatWithSuffix(offset: number): string {
+    if (this.v6Format !== undefined) return this.v6Format.format(offset) + this.suffix;
+    const n = this.v4Base + offset;
+    const head = n >>> 8;
+    if (head !== this.v4HeadKey) {
+      this.v4HeadKey = head;
+      this.v4HeadText = (n >>> 24) + "." + ((n >>> 16) & 255) + "." + ((n >>> 8) & 255) + ".";
+    }
+    return this.v4HeadText + this.v4Tails![n & 255]!;
+  }
+
+  /**
    * Take a free address of the range. Serial: the first free one at or after
    * the cursor, wrapping around, then move the cursor past it, so a released
    * address comes back only after the rest of the range was tried (no stale
@@ -166,7 +188,7 @@ export class AddressPool {
     this.bitmap.set(offset);
     this.rangeUsed++;
     if (serial) this.cursor = offset + 1 === hi ? lo : offset + 1;
-    return this.format(offset) + this.suffix;
+    return this.formatWithSuffix(offset);
   }
 
   /** Take exactly `address` (anywhere in the pool, not only the range). */
@@ -183,7 +205,7 @@ export class AddressPool {
     if (this.isReserved(offset)) throw new AddressInUseError(this.format(offset), this.cidr, "reserved");
     if (!this.bitmap.set(offset)) throw new AddressInUseError(this.format(offset), this.cidr);
     if (offset >= this.rangeLo && offset < this.rangeHi) this.rangeUsed++;
-    return this.format(offset) + this.suffix;
+    return this.formatWithSuffix(offset);
   }
 
   /**
@@ -215,11 +237,11 @@ export class AddressPool {
    */
   private locate(address: string): number {
     const slash = address.indexOf("/");
-    const ip = slash < 0 ? address : address.slice(0, slash);
+    const end = slash < 0 ? address.length : slash;
     if (this.prefix.family === 4) {
-      let v = parseIPv4(ip);
+      let v = parseIPv4(address, 0, end);
       if (v === undefined) {
-        const v6 = parseIPv6(ip);
+        const v6 = parseIPv6(address.slice(0, end));
         if (v6 === undefined) throw new InvalidAddressError(address);
         v = unmapIPv4(v6);
         if (v === undefined) throw new AddressOutOfRangeError(address, this.cidr);
@@ -229,8 +251,8 @@ export class AddressPool {
       return offset;
     }
     const groups = this.scratchGroups;
-    if (!parseIPv6Into(ip, groups)) {
-      if (parseIPv4(ip) !== undefined) throw new AddressOutOfRangeError(address, this.cidr);
+    if (!parseIPv6Into(address, groups, end)) {
+      if (parseIPv4(address, 0, end) !== undefined) throw new AddressOutOfRangeError(address, this.cidr);
       throw new InvalidAddressError(address);
     }
     // Fast path without BigInt: inside the window.

@@ -19,17 +19,18 @@ export function familyWidth(family: IpFamily): 32 | 128 {
 }
 
 /**
- * Parse dotted-quad IPv4 ("172.18.0.2") into a number, or undefined.
- * Leading zeros are refused ("010" could be read as octal by other tools).
+ * Parse dotted-quad IPv4 ("172.18.0.2") in s[from, end) into a number, or
+ * undefined. Leading zeros are refused ("010" could be read as octal by
+ * other tools). The bounds let callers skip a "/len" without slicing.
  */
-export function parseIPv4(s: string): number | undefined {
-  const n = s.length;
+export function parseIPv4(s: string, from = 0, end = s.length): number | undefined {
+  const n = end - from;
   if (n < 7 || n > 15) return undefined;
   let value = 0;
   let part = 0;
   let digits = 0;
   let dots = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c === 46 /* . */) {
       if (digits === 0 || dots === 3) return undefined;
@@ -62,13 +63,14 @@ function hexDigit(c: number): number {
 }
 
 /**
- * Parse textual IPv6 into eight 16-bit groups written to `out`, in one pass
- * and without allocating (the release path parses every address it is
- * given). Accepts "::" once and a dotted IPv4 tail; refuses zones ("%eth0").
- * Returns false, with `out` in an unspecified state, if `s` is not IPv6.
+ * Parse textual IPv6 in s[0, end) into eight 16-bit groups written to
+ * `out`, in one pass and without allocating (the release path parses every
+ * address it is given). Accepts "::" once and a dotted IPv4 tail; refuses
+ * zones ("%eth0"). Returns false, with `out` in an unspecified state, if the
+ * text is not IPv6.
  */
-export function parseIPv6Into(s: string, out: { [i: number]: number }): boolean {
-  const n = s.length;
+export function parseIPv6Into(s: string, out: { [i: number]: number }, end = s.length): boolean {
+  const n = end;
   if (n < 2 || n > 45) return false;
   let count = 0;
   let gap = -1; // group index where "::" stands
@@ -89,7 +91,7 @@ export function parseIPv6Into(s: string, out: { [i: number]: number }): boolean 
     if (i < n && s.charCodeAt(i) === 46 /* . */) {
       // Dotted IPv4 tail: the last two groups.
       if (count > 6) return false;
-      const v4 = parseIPv4(s.slice(start));
+      const v4 = parseIPv4(s, start, n);
       if (v4 === undefined) return false;
       out[count++] = Math.floor(v4 / 65536);
       out[count++] = v4 & 0xffff;
