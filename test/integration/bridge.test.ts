@@ -5,7 +5,7 @@ import type { Controller } from "../../src/index.js";
 import {
   canPing,
   fetchReply,
-  leftoverLinks,
+  settledLeftoverLinks,
   leftoverNamespaces,
   leftoverTables,
   newController,
@@ -165,7 +165,7 @@ describe("bridge networks on real namespaces", () => {
   it("leave and delete remove every link, address, rule and namespace they created", async () => {
     await c.destroyAll();
     assert.deepEqual(leftoverNamespaces(prefix), []);
-    assert.deepEqual(leftoverLinks(prefix), []);
+    assert.deepEqual(await settledLeftoverLinks(prefix), []);
     assert.deepEqual(leftoverTables(prefix), []);
     const addrs = execFileSync("ip", ["-4", "-br", "addr"], { encoding: "utf8" });
     assert.doesNotMatch(addrs, /10\.201\./);

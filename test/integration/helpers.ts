@@ -34,6 +34,20 @@ export function sweep(prefix: string): void {
   for (const t of leftoverTables(prefix)) execFileSync("nft", ["delete", "table", ...t.split(" ")]);
 }
 
+/**
+ * Links with the prefix, after giving the kernel up to `waitMs` to finish
+ * tearing down the veth pairs of destroyed namespaces (it does so in the
+ * background, a few milliseconds after the namespace goes).
+ */
+export async function settledLeftoverLinks(prefix: string, waitMs = 3000): Promise<string[]> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const links = leftoverLinks(prefix);
+    if (links.length === 0 || Date.now() > deadline) return links;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export function leftoverNamespaces(prefix: string): string[] {
   return execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
     .split("\n")

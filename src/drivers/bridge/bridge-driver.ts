@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import type {
   DriverCallback,
   EndpointOptions,
@@ -28,6 +29,8 @@ export interface BridgeDriverConfig {
 
 interface BridgeEndpoint {
   readonly id: string;
+  /** The sandbox namespace the pair's container end was created in, while joined. */
+  sboxKey?: string;
   readonly hostVeth: string;
   readonly containerVeth: string;
   readonly mac: string;
@@ -194,8 +197,7 @@ export class BridgeDriver extends BaseDriver {
     const ep = n?.endpoints.get(eid);
     if (!n || !ep) return;
     if (ep.mappings.length > 0) await this.revokeExternalConnectivity(nid, eid);
-    // Usually gone already: removing the container end from the sandbox deletes the pair.
-    ignoreGone(() => this.host.linkDel(ep.hostVeth));
+    // No link to delete: the pair exists only between join and leave.
     n.endpoints.delete(eid);
   }
 
@@ -229,6 +231,7 @@ export class BridgeDriver extends BaseDriver {
       master: n.config.bridgeName,
       up: true,
     });
+    ep.sboxKey = sboxKey;
     jinfo.interfaceName().setNames(ep.containerVeth, n.config.containerIfacePrefix);
     if (n.config.internal) {
       jinfo.disableGatewayService();
@@ -241,9 +244,13 @@ export class BridgeDriver extends BaseDriver {
   }
 
   async leave(nid: string, eid: string): Promise<void> {
-    // The sandbox deleted the container end, which took the host end with it;
-    // this catches a pair whose container end never reached the sandbox.
-    ignoreGone(() => this.host.linkDel(this.endpoint(nid, eid).hostVeth));
+    const ep = this.endpoint(nid, eid);
+    // Normally the sandbox deleted the container end, which took the host end
+    // with it. When the whole namespace was destroyed, the kernel is tearing the
+    // pair down in the background: deleting it here too would only wait for that.
+    // Otherwise (a join undone half-way) the pair is still there to delete.
+    if (ep.sboxKey && existsSync(ep.sboxKey)) ignoreGone(() => this.host.linkDel(ep.hostVeth));
+    delete ep.sboxKey;
   }
 
   override async programExternalConnectivity(nid: string, eid: string, options: EndpointOptions): Promise<void> {

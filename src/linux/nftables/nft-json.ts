@@ -84,6 +84,12 @@ export const match = (op: "==" | "!=" | "in", left: NftExpr, right: NftExpr): Nf
 /** `fib daddr type local`: the destination is one of this host's addresses. */
 export const fibDaddrIsLocal: NftExpr = match("==", { fib: { result: "type", flags: ["daddr"] } }, "local");
 
+/**
+ * `fib daddr . iif type != local`: the destination is not an address of the
+ * interface the packet came in on (though it may be another of the host's).
+ */
+export const fibDaddrNotOnInputInterface: NftExpr = match("!=", { fib: { result: "type", flags: ["daddr", "iif"] } }, "local");
+
 export const accept: NftExpr = { accept: null };
 export const drop: NftExpr = { drop: null };
 export const masquerade: NftExpr = { masquerade: null };

@@ -9,7 +9,9 @@
 // - isolation: forward drops iif in @bridges, oif in @bridges, and
 //   (iif . oif) not in @same_bridge, i.e. between two different cnm bridges.
 // - internal: forward drops anything entering or leaving an @internal bridge
-//   unless it stays on that same bridge.
+//   unless it stays on that same bridge; input drops packets from an
+//   @internal bridge to the host's addresses other than the bridge's own
+//   (the gateway), so the host's other networks are out of reach too.
 // - masquerade: postrouting masquerades saddr in @masq_v4 whose (saddr . oif)
 //   is not in @own_bridge_v4 (= it leaves through another interface than the
 //   bridge of its own subnet). Same for v6. @own_bridge_v4 lists the
@@ -44,6 +46,7 @@ import {
   dnatFromMaps,
   drop,
   fibDaddrIsLocal,
+  fibDaddrNotOnInputInterface,
   masquerade,
   match,
   meta,
@@ -122,7 +125,7 @@ interface ChainSchema {
   family: NftFamily;
   name: string;
   type: "filter" | "nat";
-  hook: "prerouting" | "forward" | "output" | "postrouting";
+  hook: "prerouting" | "input" | "forward" | "output" | "postrouting";
   prio: number;
   rules: NftExpr[][];
 }
@@ -201,6 +204,19 @@ const CHAINS: readonly ChainSchema[] = [
       // (and with br_netfilter, bridged frames show up here as iif=oif=bridge too).
       [match("==", meta("iifname"), setRef(SET.noIcc)), match("==", iifOif, setRef(SET.sameBridge)), drop],
       [match("==", meta("iifname"), setRef(SET.bridges)), match("==", meta("oifname"), setRef(SET.bridges)), notSameBridge, drop],
+    ],
+  },
+  {
+    family: "inet",
+    name: "input",
+    type: "filter",
+    hook: "input",
+    prio: PRIO_FILTER,
+    rules: [
+      // Internal networks reach their gateway and nothing else of the host.
+      // Only unicast to another local address is dropped: multicast and
+      // broadcast (IPv6 neighbour discovery, ARP's IP side) must still work.
+      [match("==", meta("iifname"), setRef(SET.internal)), fibDaddrIsLocal, fibDaddrNotOnInputInterface, drop],
     ],
   },
   {
