@@ -8,6 +8,7 @@ import { NetlinkHandle } from "./linux/index.js";
 import { Firewall, type FirewallEvent } from "./linux/nftables/index.js";
 import { LinuxOsl } from "./osl/linux-osl.js";
 import { PortAllocator } from "./portallocator/index.js";
+import { removeOrphans } from "./orphans.js";
 
 export interface LinuxControllerOptions {
   /**
@@ -24,6 +25,12 @@ export interface LinuxControllerOptions {
   readonly watchFirewall?: boolean;
   /** Firewall repairs and diagnostics. */
   readonly onFirewallEvent?: (event: FirewallEvent) => void;
+  /**
+   * Remove namespaces and links this prefix's controller made in an earlier
+   * process that is gone (e.g. killed). Default true; a daemon that restores
+   * its state from a store reconciles instead and passes false.
+   */
+  readonly removeOrphans?: boolean;
 }
 
 /**
@@ -34,6 +41,7 @@ export interface LinuxControllerOptions {
 export async function createLinuxController(options: LinuxControllerOptions = {}): Promise<Controller> {
   const prefix = options.prefix ?? "cnm";
   const host = NetlinkHandle.open();
+  if (options.removeOrphans !== false) removeOrphans(prefix, host);
   const osl = new LinuxOsl();
   const firewall = new Firewall({ prefix, ...(options.onFirewallEvent ? { onEvent: options.onFirewallEvent } : {}) });
   await firewall.init();

@@ -5,6 +5,8 @@
  * error types do.
  */
 
+import { CnmError } from "../errors.js";
+
 export type IpamErrorCode =
   | "INVALID_ADDRESS_SPACE"
   | "INVALID_CIDR"
@@ -19,14 +21,19 @@ export type IpamErrorCode =
 
 export type IpamErrorKind = "invalid-parameter" | "forbidden" | "not-found" | "unavailable";
 
-export class IpamError extends Error {
+const STATUS_OF_KIND = { "invalid-parameter": 400, forbidden: 403, "not-found": 404, unavailable: 503 } as const;
+
+export class IpamError extends CnmError {
   constructor(
     readonly code: IpamErrorCode,
     readonly kind: IpamErrorKind,
     message: string,
   ) {
     super(message);
-    this.name = new.target.name;
+  }
+
+  get status(): 400 | 403 | 404 | 503 {
+    return STATUS_OF_KIND[this.kind];
   }
 }
 

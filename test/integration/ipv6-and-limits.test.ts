@@ -87,6 +87,7 @@ describe("IPv6, MTU, concurrency and the bridge's port limit", () => {
     const all = [...Array.from({ length: n }, (_, i) => `full-${i}`), "full-last"];
     for (let i = 0; i < all.length; i += 64) await Promise.all(all.slice(i, i + 64).map((s) => c.deleteSandbox(s)));
     await c.deleteNetwork("full");
-    assert.equal((await settledLeftoverLinks(prefix)).filter((l) => l.startsWith(`${prefix}h`)).length, 0);
+    // The kernel frees a thousand namespaces' veths in the background, in batches.
+    assert.equal((await settledLeftoverLinks(prefix, 30_000)).filter((l) => l.startsWith(`${prefix}h`)).length, 0);
   });
 });
