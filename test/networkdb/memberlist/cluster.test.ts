@@ -170,6 +170,76 @@ describe("failure detection", () => {
   });
 });
 
+describe("TCP fallback probes", () => {
+  it("when every datagram is lost, TCP pings keep members alive; without them, everyone is declared dead", async () => {
+    const outcome = async (disableTcpPings: boolean): Promise<{ leaves: number; tcpPings: number }> => {
+      const sim = await startCluster(4, { seed: 12, config: { disableTcpPings } });
+      try {
+        assert.ok((await sim.clock.runUntil(() => allSee(sim.nodes, names(sim)), 30_000)) >= 0);
+        sim.net.setLoss(1);
+        await sim.clock.advance(60_000);
+        return {
+          leaves: sim.nodes.reduce((s, x) => s + x.events.count("leave"), 0),
+          tcpPings: sim.nodes.reduce((s, x) => s + (x.ml.stats().streamMessagesReceived["ping"]?.count ?? 0), 0),
+        };
+      } finally {
+        await stopAll(sim);
+      }
+    };
+    const withTcp = await outcome(false);
+    assert.equal(withTcp.leaves, 0);
+    assert.ok(withTcp.tcpPings > 50, `only ${withTcp.tcpPings} TCP pings`);
+    const withoutTcp = await outcome(true);
+    assert.equal(withoutTcp.tcpPings, 0);
+    assert.equal(withoutTcp.leaves, 12, "each node declares the 3 others dead");
+  });
+});
+
+describe("node updates and pings", () => {
+  it("updateNode re-advertises new metadata: others get notifyUpdate and the new meta", async () => {
+    let meta = new TextEncoder().encode("v1");
+    const delegate: Delegate = {
+      nodeMeta: () => meta,
+      notifyMsg: () => {},
+      getBroadcasts: () => [],
+      localState: () => new Uint8Array(0),
+      mergeRemoteState: () => {},
+    };
+    const sim: Sim = await createNodes(0);
+    sim.nodes.push(await addNode(sim, 0, 1, { delegate }));
+    for (let i = 1; i < 4; i++) sim.nodes.push(await addNode(sim, i));
+    try {
+      for (const node of sim.nodes.slice(1)) await settle(sim.clock, node.ml.join([simAddr(0)]));
+      assert.ok((await sim.clock.runUntil(() => allSee(sim.nodes, names(sim)), 30_000)) >= 0);
+      assert.equal(new TextDecoder().decode(sim.nodes[2]!.ml.memberState("n0")!.node.meta!), "v1");
+      meta = new TextEncoder().encode("v2");
+      await settle(sim.clock, sim.nodes[0]!.ml.updateNode(5_000));
+      assert.ok(
+        (await sim.clock.runUntil(
+          () => sim.nodes.slice(1).every((x) => new TextDecoder().decode(x.ml.memberState("n0")!.node.meta ?? new Uint8Array(0)) === "v2"),
+          5_000,
+        )) >= 0,
+      );
+      for (const x of sim.nodes.slice(1)) assert.equal(x.events.count("update", "n0"), 1, x.name);
+      assert.equal(sim.nodes[0]!.ml.memberState("n0")!.incarnation, 2);
+    } finally {
+      await stopAll(sim);
+    }
+  });
+
+  it("ping measures the round trip, and fails for a silent node", async () => {
+    const sim = await startCluster(2, { network: { latency: 7 } });
+    try {
+      const rtt = settle(sim.clock, sim.nodes[0]!.ml.ping("n1", simAddr(1)));
+      assert.equal(await rtt, 14);
+      sim.net.crash(simAddr(1));
+      await assert.rejects(settle(sim.clock, sim.nodes[0]!.ml.ping("n1", simAddr(1))), /no response from node n1/);
+    } finally {
+      await stopAll(sim);
+    }
+  });
+});
+
 describe("leaving", () => {
   it("a graceful leave is seen as left by all, then the node is forgotten", async () => {
     const sim = await startCluster(5, { seed: 5 });
