@@ -332,7 +332,7 @@ class MemStream implements Stream {
     if (peer === undefined) return;
     const from = this.owner.addr;
     const to = peer.owner.addr;
-    if (data !== null && this.network.isPartitioned(from, to)) return; // lost; the reader will time out
+    if (this.network.isPartitioned(from, to)) return; // lost, FIN included; the reader's deadline expires
     const clock = this.network.clock;
     const due = Math.max(clock.now() + this.network.latency(from, to), this.lastDue);
     this.lastDue = due;

@@ -79,10 +79,15 @@ export function countEncoded(table: PerType, msg: Uint8Array): void {
   }
 }
 
-/** A message type's name as used in the stats tables. */
-export function typeName(type: number): string {
+/** Names of the message types 0..255, computed once: this runs for every message. */
+const TYPE_NAMES: string[] = Array.from({ length: 256 }, (_, type) => {
   const name = messageTypeName(type);
   return name.charAt(0).toLowerCase() + name.slice(1);
+});
+
+/** A message type's name as used in the stats tables ("ping", "indirectPing", "hasCrc" ...). */
+export function typeName(type: number): string {
+  return TYPE_NAMES[type & 0xff]!;
 }
 
 /** A deep copy, so callers can keep a snapshot. */

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { encodePacket } from "../../../src/networkdb/wire/index.js";
 import {
+  Keyring,
   MemberlistBroadcast,
   TransmitLimitedQueue,
   suspicionTimeout,
@@ -448,6 +449,41 @@ describe("delegate", () => {
       assert.ok(delegates[0]!.received.includes(big));
       const stats = sim.nodes[0]!.ml.stats();
       assert.equal(stats.streamMessagesReceived["user"]?.count, 1);
+    } finally {
+      await stopAll(sim);
+    }
+  });
+});
+
+describe("encryption rollout", () => {
+  it("turning encryption on in stages (verify flags off, then outgoing, then incoming) keeps the cluster together", async () => {
+    const key = new Uint8Array(32).fill(7);
+    const sim = await startCluster(4, {
+      seed: 13,
+      config: { gossipVerifyIncoming: false, gossipVerifyOutgoing: false },
+    });
+    // Each node gets its own keyring with the shared key (config objects are per node).
+    for (const x of sim.nodes) x.ml.config.keyring = new Keyring([key]);
+    try {
+      assert.ok((await sim.clock.runUntil(() => allSee(sim.nodes, names(sim)), 30_000)) >= 0);
+      // Stage 2: one node at a time starts encrypting; the others still accept both.
+      for (const x of sim.nodes) {
+        x.ml.config.gossipVerifyOutgoing = true;
+        await sim.clock.advance(5_000);
+      }
+      // Stage 3: everyone refuses plaintext.
+      for (const x of sim.nodes) x.ml.config.gossipVerifyIncoming = true;
+      await sim.clock.advance(40_000);
+      assert.ok(allSee(sim.nodes, names(sim)));
+      for (const x of sim.nodes) {
+        assert.equal(x.events.count("leave"), 0, x.name);
+        assert.equal(x.ml.stats().decryptErrors, 0, x.name);
+        assert.ok(x.ml.encryptionEnabled());
+      }
+      // Now a node without the key is shut out.
+      const outsider = await addNode(sim, 9);
+      await assert.rejects(settle(sim.clock, outsider.ml.join([simAddr(0)])), /failed to join/);
+      await outsider.ml.shutdown();
     } finally {
       await stopAll(sim);
     }
