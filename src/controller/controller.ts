@@ -120,6 +120,14 @@ export class Controller {
       });
   }
 
+  /** The driver's operational data of an endpoint (published ports with their host ports, MAC). */
+  async endpointOperInfo(networkRef: string, endpointId: string): Promise<Record<string, unknown>> {
+    const net = this.networkRecord(networkRef);
+    const ep = this.ctx.endpoints.get(endpointId);
+    if (!ep || ep.networkId !== net.id) throw new NotFoundError(`endpoint ${endpointId} not found in network ${net.name}`);
+    return this.ctx.drivers.get(net.driver).driver.endpointOperInfo(net.id, ep.id);
+  }
+
   // Sandboxes
 
   async createSandbox(req: SandboxCreateRequest): Promise<SandboxView> {
