@@ -11,7 +11,7 @@ import type { Awareness } from "./awareness.js";
 import { MemberlistBroadcast, type TransmitLimitedQueue } from "./broadcast-queue.js";
 import type { Config } from "./config.js";
 import { kRandom, randomOffset, shuffle } from "./random.js";
-import { isDeadOrLeft, versionBytes, wireState, type MemberInfo, type Node, type NodeRecord } from "./state.js";
+import { isDeadOrLeft, versionBytes, wireState, type MemberInfo, type NodeRecord } from "./state.js";
 import { Suspicion, suspicionTimeout } from "./suspicion.js";
 
 /** What the state machine needs from the rest of memberlist. */
@@ -393,4 +393,3 @@ export class Members {
   }
 }
 
-export type { Node };
