@@ -71,6 +71,7 @@ export function checkArity(cmd: Command, args: ParsedArgs): void {
   const n = args.positionals.length;
   if (n < cmd.minArgs || n > cmd.maxArgs) {
     const name = `cnm ${cmd.path.join(" ")}`;
+    if (cmd.maxArgs === 0) throw new UsageError(`"${name}" accepts no arguments`);
     const want =
       cmd.minArgs === cmd.maxArgs
         ? `exactly ${cmd.minArgs} argument${cmd.minArgs === 1 ? "" : "s"}`
