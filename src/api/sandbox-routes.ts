@@ -1,0 +1,44 @@
+import type { FastifyInstance } from "fastify";
+import type { ApiController } from "./backend.js";
+import { parseFilters } from "./filters.js";
+import { goFilterMatch } from "./go-regexp.js";
+import { checkRef } from "./names.js";
+import { jsonBody, queryOnly } from "./route-helpers.js";
+import { toSandboxCreateRequest } from "./sandbox-create.js";
+import { sandboxView } from "./sandbox-view.js";
+import { filtersQuerySchema, sandboxCreateSchema, type FiltersQuery, type SandboxCreateBody } from "./schemas.js";
+
+interface IdParams {
+  id: string;
+}
+
+/**
+ * cnm's own endpoints for sandboxes, which stand where Docker has
+ * containers: create (with the network side of a container's config),
+ * list, inspect, remove.
+ */
+export function registerSandboxRoutes(app: FastifyInstance, controller: ApiController): void {
+  app.post<{ Body: SandboxCreateBody }>("/sandboxes/create", jsonBody(sandboxCreateSchema), async (req, reply) => {
+    const view = await controller.createSandbox(toSandboxCreateRequest(req.body));
+    return reply.code(201).send({ Id: view.sandbox.id, Warnings: [] });
+  });
+
+  app.get<{ Querystring: FiltersQuery }>("/sandboxes", queryOnly(filtersQuerySchema), async (req) => {
+    const f = parseFilters(req.query.filters, ["id", "name"]);
+    const names = f.get("name");
+    const ids = f.get("id");
+    const views = controller
+      .sandboxes()
+      .filter((v) => !names || names.some((p) => goFilterMatch(p, v.sandbox.name)))
+      .filter((v) => !ids || ids.some((p) => goFilterMatch(p, v.sandbox.id)));
+    return Promise.all(views.map((v) => sandboxView(controller, v)));
+  });
+
+  app.get<{ Params: IdParams }>("/sandboxes/:id", async (req) => sandboxView(controller, controller.sandbox(checkRef("sandbox", req.params.id))));
+
+  app.delete<{ Params: IdParams }>("/sandboxes/:id", async (req, reply) => {
+    const view = controller.sandbox(checkRef("sandbox", req.params.id));
+    await controller.deleteSandbox(view.sandbox.id);
+    return reply.code(204).send();
+  });
+}
