@@ -14,15 +14,20 @@ export function netnsArgv(key: string, command: readonly string[], tool: "nsente
   return ["ip", "netns", "exec", name, ...command];
 }
 
-/** Starts `command` in the namespace; falls back to `ip netns exec` when nsenter is missing. */
-export function spawnInNetns(key: string, command: readonly string[], stdio: StdioOptions): Promise<ChildProcess> {
+/**
+ * Starts `command` in the namespace; falls back to `ip netns exec` when
+ * nsenter is missing. A null key runs it in cnm's own namespace (the host's:
+ * the CLI reaches the daemon over a local socket), which is how a host-network
+ * sandbox is entered without needing to open another process's namespace.
+ */
+export function spawnInNetns(key: string | null, command: readonly string[], stdio: StdioOptions): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const start = (tool: "nsenter" | "ip") => {
-      const [file, ...args] = netnsArgv(key, command, tool);
+      const [file, ...args] = key === null ? command : netnsArgv(key, command, tool);
       const child = spawn(file!, args, { stdio });
       child.once("spawn", () => resolve(child));
       child.once("error", (err: NodeJS.ErrnoException) => {
-        if (err.code === "ENOENT" && tool === "nsenter" && key.startsWith("/run/netns/")) start("ip");
+        if (err.code === "ENOENT" && key !== null && tool === "nsenter" && key.startsWith("/run/netns/")) start("ip");
         else reject(new Error(`cannot run ${file}: ${err.message}`));
       });
     };
@@ -49,7 +54,7 @@ export function waitExit(child: ChildProcess): Promise<number> {
  * terminal's Ctrl-C (the child gets it too, and decides) and passes SIGTERM
  * and SIGHUP on to it.
  */
-export async function execInteractive(key: string, command: readonly string[]): Promise<number> {
+export async function execInteractive(key: string | null, command: readonly string[]): Promise<number> {
   const child = await spawnInNetns(key, command, "inherit");
   const ignore = () => {};
   const forward = (signal: NodeJS.Signals) => child.kill(signal);

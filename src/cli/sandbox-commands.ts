@@ -82,7 +82,7 @@ const ls: Command = {
     } else if (format === "json") {
       printJsonLines(ctx.io, sandboxes);
     } else {
-      const rows = sandboxes.map((s) => [id(s), s.Name, networkNames(s).join(",") || s.NetworkMode || "", formatPorts(s).join(", ")]);
+      const rows = sandboxes.map((s) => [id(s), s.Name, networkNames(s).join(",") || (s.NetworkMode === "host" ? "host" : ""), formatPorts(s).join(", ")]);
       ctx.io.out(formatTable(["SANDBOX ID", "NAME", "NETWORKS", "PORTS"], rows).join("\n"));
     }
     return 0;
@@ -196,6 +196,7 @@ const exec: Command = {
       // The command may run for long: no idle connection to the daemon meanwhile.
       ctx.client().close();
     }
+    if (sandbox.NetworkMode === "host") return execInteractive(null, command);
     if (!sandbox.Key) throw new ApiError(500, `sandbox ${name} has no namespace path`);
     return execInteractive(sandbox.Key, command);
   },
