@@ -7,6 +7,7 @@ import {
   IFLA_BR_AGEING_TIME,
   IFLA_BR_STP_STATE,
   IFLA_BR_VLAN_FILTERING,
+  IFLA_BR_MCAST_SNOOPING,
   IFLA_MACVLAN_MODE,
   IFLA_VXLAN_GROUP,
   IFLA_VXLAN_GROUP6,
@@ -71,6 +72,8 @@ export interface BridgeSpec extends LinkAddCommon {
   stp?: boolean;
   /** FDB ageing time in centiseconds (kernel default 30000 = 300 s). */
   ageingTime?: number;
+  /** IGMP/MLD snooping; the kernel's default is on. */
+  multicastSnooping?: boolean;
 }
 
 export interface VxlanSpec extends LinkAddCommon {
@@ -132,6 +135,7 @@ export function bridgeInfoData(spec: BridgeSpec): NlAttrItem[] {
     spec.vlanFiltering === true && attr.u8(IFLA_BR_VLAN_FILTERING, 1),
     spec.stp !== undefined && attr.u32(IFLA_BR_STP_STATE, spec.stp ? 1 : 0),
     spec.ageingTime !== undefined && attr.u32(IFLA_BR_AGEING_TIME, spec.ageingTime),
+    spec.multicastSnooping !== undefined && attr.u8(IFLA_BR_MCAST_SNOOPING, spec.multicastSnooping ? 1 : 0),
   ];
 }
 

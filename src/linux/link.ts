@@ -36,6 +36,9 @@ import {
   IFLA_LINKINFO,
   IFLA_LINK_NETNSID,
   IFLA_MASTER,
+  IFLA_AF_SPEC,
+  IFLA_INET6_ADDR_GEN_MODE,
+  AF_INET6,
   IFLA_MTU,
   IFLA_NET_NS_FD,
   IFLA_OPERSTATE,
@@ -105,7 +108,18 @@ export interface LinkChanges {
   namespace?: string;
   txQueueLen?: number;
   alias?: string;
+  /**
+   * How IPv6 link-local addresses are made; "none" makes none, so the link
+   * sends no DAD, MLD or router solicitation when it comes up. The kernel
+   * applies this after up/down in the same request: set it before bringing
+   * the link up, in an earlier call.
+   */
+  ipv6AddrGenMode?: Ipv6AddrGenMode;
 }
+
+/** IN6_ADDR_GEN_MODE_* values. */
+const ADDR_GEN_MODES = { eui64: 0, none: 1, "stable-privacy": 2, random: 3 } as const;
+export type Ipv6AddrGenMode = keyof typeof ADDR_GEN_MODES;
 
 /** struct ifinfomsg: family, type, index, flags, change mask. */
 function ifinfomsg(index: number, up?: boolean): Buffer {
@@ -248,6 +262,8 @@ export function linkSet(sock: NetlinkSocket, ref: LinkRef, changes: LinkChanges)
         changes.txQueueLen !== undefined && attr.u32(IFLA_TXQLEN, changes.txQueueLen),
         changes.alias !== undefined && attr.str(IFLA_IFALIAS, changes.alias),
         master !== undefined && attr.u32(IFLA_MASTER, master),
+        changes.ipv6AddrGenMode !== undefined &&
+          attr.nested(IFLA_AF_SPEC, [attr.nested(AF_INET6, [attr.u8(IFLA_INET6_ADDR_GEN_MODE, ADDR_GEN_MODES[changes.ipv6AddrGenMode])])]),
       ],
       operation,
     );

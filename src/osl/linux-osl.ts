@@ -1,4 +1,4 @@
-import { hasErrorCode, NetlinkHandle, netns } from "../linux/index.js";
+import { hasErrorCode, NetlinkHandle, netns, sysctlSet } from "../linux/index.js";
 import type { Osl, SandboxGateway, SandboxInterfaceSpec } from "./types.js";
 
 /** Errors that mean "already gone", which removal paths treat as success. */
@@ -27,6 +27,11 @@ export class LinuxOsl implements Osl {
     const path = netns.create(name);
     try {
       this.handle(path).linkSetUp("lo");
+      // Interfaces created here from now on start without IPv6; addInterface turns it
+      // on for the ones that get an IPv6 address. An IPv4-only interface would
+      // otherwise send DAD, MLD and router solicitations on every attach, which
+      // the bridge floods to all its ports: attach cost would grow with the network.
+      sysctlSet("net.ipv6.conf.default.disable_ipv6", 1, { namespace: path });
     } catch (err) {
       this.dropHandle(path);
       netns.delete(name, { missingOk: true });
@@ -48,16 +53,21 @@ export class LinuxOsl implements Osl {
       ...(spec.mac ? { mac: spec.mac } : {}),
       ...(spec.mtu ? { mtu: spec.mtu } : {}),
     };
-    if (ns.linkFind(spec.srcName)) {
+    const ipv6 = spec.addresses.some((a) => a.includes(":"));
+    let isUp = false;
+    const created = ns.linkFind(spec.srcName);
+    if (created) {
       // The driver created the link inside the sandbox already (the fast path):
-      // rename, MAC, MTU and up in one request.
-      ns.linkSet(spec.srcName, { ...changes, up: true });
+      // rename, MAC, MTU and (unless IPv6 must be switched on first) up in one request.
+      ns.linkSet(created.index, { ...changes, up: !ipv6 });
+      isUp = !ipv6;
     } else {
       // Move, rename, MAC and MTU in one request: the name never exists in the host namespace.
       this.host.linkSet(spec.srcName, { namespace: key, ...changes });
-      ns.linkSetUp(spec.dstName);
     }
     try {
+      if (ipv6) sysctlSet(["net", "ipv6", "conf", spec.dstName, "disable_ipv6"], 0, { namespace: key });
+      if (!isUp) ns.linkSetUp(spec.dstName);
       for (const cidr of spec.addresses) ns.addrAdd(spec.dstName, cidr, { noDad: true });
       for (const r of spec.routes) {
         ns.routeReplace({ dst: r.destination, dev: spec.dstName, ...(r.nextHop ? { gateway: r.nextHop } : {}) });

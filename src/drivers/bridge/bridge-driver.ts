@@ -109,8 +109,17 @@ export class BridgeDriver extends BaseDriver {
     const undo: (() => unknown)[] = [];
     try {
       if (!existing) {
-        this.host.linkAdd({ kind: "bridge", name: config.bridgeName, mtu: config.mtu, up: true });
+        this.host.linkAdd({
+          kind: "bridge",
+          name: config.bridgeName,
+          mtu: config.mtu,
+          up: true,
+          multicastSnooping: config.multicastSnooping,
+        });
         undo.push(() => this.host.linkDel(config.bridgeName));
+        // Setting the MTU after creation marks it as chosen: the kernel then stops
+        // recomputing the bridge's MTU over all its ports at every port added.
+        this.host.linkSetMtu(config.bridgeName, config.mtu);
       } else {
         this.host.linkSetUp(config.bridgeName);
       }
@@ -220,7 +229,7 @@ export class BridgeDriver extends BaseDriver {
     // The pair is made here rather than at createEndpoint because only now is the
     // sandbox known: creating the container end directly inside its namespace
     // saves moving it there, which costs the kernel an RCU grace period (~16 ms).
-    // One request: both ends named, sized and addressed, the host end on the bridge and up.
+    // One request: both ends named, sized and addressed, the host end on the bridge.
     this.host.linkAdd({
       kind: "veth",
       name: ep.hostVeth,
@@ -229,8 +238,18 @@ export class BridgeDriver extends BaseDriver {
       peerMac: ep.mac,
       mtu: n.config.mtu,
       master: n.config.bridgeName,
-      up: true,
     });
+    try {
+      // A bridge port needs no IPv6 of its own; with it, every port coming up sends DAD,
+      // MLD and router solicitations that the bridge floods to all other ports, so each
+      // attach would cost more than the one before (measured: 4x over 1000 ports).
+      // (A netlink attribute rather than the disable_ipv6 sysctl: the sysctl's cost grows too.)
+      this.host.linkSet(ep.hostVeth, { ipv6AddrGenMode: "none" });
+      this.host.linkSetUp(ep.hostVeth);
+    } catch (err) {
+      ignoreGone(() => this.host.linkDel(ep.hostVeth));
+      throw err;
+    }
     ep.sboxKey = sboxKey;
     jinfo.interfaceName().setNames(ep.containerVeth, n.config.containerIfacePrefix);
     if (n.config.internal) {

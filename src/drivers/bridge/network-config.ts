@@ -16,6 +16,14 @@ export interface BridgeNetworkConfig {
   readonly enableIPv6: boolean;
   /** Default host address of published ports (docker's host_binding_ipv4), "0.0.0.0" for all. */
   readonly hostBindingIPv4: string;
+  /**
+   * IGMP/MLD snooping on the bridge. Off by default: with it on, the kernel
+   * re-enables multicast on every port of the bridge whenever one port comes
+   * up, so each attach costs more than the previous one (measured 1.44x vs
+   * 1.25x growth over 1000 attaches). Off, multicast is flooded to all ports,
+   * which is what a snooping bridge without a querier (Docker's) mostly does.
+   */
+  readonly multicastSnooping: boolean;
   /** Prefix of the interface names inside sandboxes ("eth"). */
   readonly containerIfacePrefix: string;
   /** Gateways on the bridge, CIDR with the pool's prefix length. */
@@ -29,6 +37,8 @@ export interface BridgeNetworkConfig {
 const IFNAME_RE = /^[a-zA-Z0-9_.-]{1,15}$/;
 
 export const DEFAULT_MTU = 1500;
+/** cnm's own option (Docker has none): turn the bridge's IGMP/MLD snooping on. */
+export const MULTICAST_SNOOPING_OPTION = "cnm.bridge.multicast_snooping";
 /** The kernel numbers bridge ports 1..1023 (BR_MAX_PORTS is 1024 with port 0 reserved). */
 export const MAX_BRIDGE_PORTS = 1023;
 
@@ -96,6 +106,7 @@ export function parseNetworkConfig(
     enableIPv6: options.enableIPv6,
     hostBindingIPv4: hostBinding,
     containerIfacePrefix: ifPrefix,
+    multicastSnooping: parseBool(MULTICAST_SNOOPING_OPTION, o[MULTICAST_SNOOPING_OPTION], false),
     gatewaysV4: v4.flatMap((d) => (d.gateway ? [d.gateway] : [])),
     gatewaysV6: v6.flatMap((d) => (d.gateway ? [d.gateway] : [])),
     subnetsV4: v4.map((d) => d.pool),

@@ -96,6 +96,9 @@ export const IFLA_IFNAME = 3;
 export const IFLA_MTU = 4;
 export const IFLA_LINK = 5;
 export const IFLA_MASTER = 10;
+export const IFLA_AF_SPEC = 26;
+/** Inside IFLA_AF_SPEC / AF_INET6: how the kernel makes IPv6 link-local addresses. */
+export const IFLA_INET6_ADDR_GEN_MODE = 8;
 export const IFLA_TXQLEN = 13;
 export const IFLA_OPERSTATE = 16;
 export const IFLA_LINKINFO = 18;
