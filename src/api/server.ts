@@ -50,9 +50,14 @@ export function createApiServer(controller: ApiController, options: ApiServerOpt
     requestTimeout: 60_000,
     rewriteUrl: (req) => stripVersionPrefix(req),
     clientErrorHandler,
+    // Malformed URLs are refused before routing, so no hook runs: written directly, in Docker's shape.
     frameworkErrors: (err, _req, reply) => {
       const { status, message } = errorResponse(err, bodyLimit);
-      void (reply as unknown as FastifyReply).code(status).type("application/json").send({ message });
+      const body = JSON.stringify({ message });
+      const r = reply as unknown as FastifyReply;
+      r.hijack();
+      r.raw.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), "Api-Version": MAX_API_VERSION });
+      r.raw.end(body);
     },
     ajv: {
       // Docker's decoder never converts types ("true" is not a bool), drops nothing, fills no defaults.

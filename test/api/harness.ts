@@ -47,6 +47,7 @@ export async function startApi(): Promise<ApiFixture> {
         sweep(prefix);
         rmSync(socketPath, { force: true });
         rmSync(dockerConfig, { recursive: true, force: true });
+        rmSync(`/run/cnm-test/${prefix}`, { recursive: true, force: true });
       }
     },
   };
