@@ -7,11 +7,32 @@
 import { type ChildProcess, spawn, type StdioOptions } from "node:child_process";
 import { constants } from "node:os";
 
-/** The argv that runs `command` in the namespace at `key`. */
-export function netnsArgv(key: string, command: readonly string[], tool: "nsenter" | "ip" = "nsenter"): string[] {
-  if (tool === "nsenter") return ["nsenter", `--net=${key}`, "--", ...command];
+/** The sandbox's own hosts and resolv.conf, which a command run "inside" it should see. */
+export interface SandboxFiles {
+  readonly hostsPath: string;
+  readonly resolvConfPath: string;
+}
+
+/**
+ * Puts the sandbox's files over /etc/hosts and /etc/resolv.conf in a private
+ * mount namespace of the command alone (as a container sees its own), then
+ * execs the command. The binds are best effort: a host whose /etc files
+ * cannot be covered still runs the command, with the host's files.
+ */
+const BIND_FILES_SCRIPT = 'mount --bind "$1" /etc/hosts 2>/dev/null; mount --bind "$2" /etc/resolv.conf 2>/dev/null; shift 2; exec "$@"';
+
+function withFiles(command: readonly string[], files: SandboxFiles | undefined): string[] {
+  if (!files) return [...command];
+  return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", BIND_FILES_SCRIPT, "cnm-exec", files.hostsPath, files.resolvConfPath, ...command];
+}
+
+/** The argv that runs `command` in the namespace at `key` (null: cnm's own), seeing `files` if given. */
+export function netnsArgv(key: string | null, command: readonly string[], tool: "nsenter" | "ip" = "nsenter", files?: SandboxFiles): string[] {
+  const inner = withFiles(command, files);
+  if (key === null) return inner;
+  if (tool === "nsenter") return ["nsenter", `--net=${key}`, "--", ...inner];
   const name = key.slice(key.lastIndexOf("/") + 1);
-  return ["ip", "netns", "exec", name, ...command];
+  return ["ip", "netns", "exec", name, ...inner];
 }
 
 /**
@@ -20,10 +41,10 @@ export function netnsArgv(key: string, command: readonly string[], tool: "nsente
  * the CLI reaches the daemon over a local socket), which is how a host-network
  * sandbox is entered without needing to open another process's namespace.
  */
-export function spawnInNetns(key: string | null, command: readonly string[], stdio: StdioOptions): Promise<ChildProcess> {
+export function spawnInNetns(key: string | null, command: readonly string[], stdio: StdioOptions, files?: SandboxFiles): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const start = (tool: "nsenter" | "ip") => {
-      const [file, ...args] = key === null ? command : netnsArgv(key, command, tool);
+      const [file, ...args] = netnsArgv(key, command, tool, files);
       const child = spawn(file!, args, { stdio });
       child.once("spawn", () => resolve(child));
       child.once("error", (err: NodeJS.ErrnoException) => {
@@ -54,8 +75,8 @@ export function waitExit(child: ChildProcess): Promise<number> {
  * terminal's Ctrl-C (the child gets it too, and decides) and passes SIGTERM
  * and SIGHUP on to it.
  */
-export async function execInteractive(key: string | null, command: readonly string[]): Promise<number> {
-  const child = await spawnInNetns(key, command, "inherit");
+export async function execInteractive(key: string | null, command: readonly string[], files?: SandboxFiles): Promise<number> {
+  const child = await spawnInNetns(key, command, "inherit", files);
   const ignore = () => {};
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on("SIGINT", ignore);

@@ -2,6 +2,7 @@
 // namespace with hosts and resolv.conf, no process), so these mirror the
 // network side of `docker create/ps/inspect/rm/exec`.
 
+import { existsSync } from "node:fs";
 import { listFlag, stringFlag, UsageError } from "./args.js";
 import type { ApiSandbox, ApiSandboxCreated } from "./api-types.js";
 import { ApiError, seg } from "./client.js";
@@ -179,7 +180,7 @@ const rm: Command = {
 const exec: Command = {
   path: ["sandbox", "exec"],
   usage: "NAME [--] COMMAND [ARG...]",
-  summary: "Run a command in a sandbox's network namespace; exits with the command's exit code",
+  summary: "Run a command in a sandbox's network namespace (seeing its hosts and resolv.conf); exits with the command's exit code",
   minArgs: 2,
   maxArgs: Infinity,
   flags: [],
@@ -196,9 +197,16 @@ const exec: Command = {
       // The command may run for long: no idle connection to the daemon meanwhile.
       ctx.client().close();
     }
-    if (sandbox.NetworkMode === "host") return execInteractive(null, command);
+    // The command sees the sandbox's hosts and resolv.conf, as a container's processes would.
+    const files =
+      sandbox.HostsPath && sandbox.ResolvConfPath && existsSync(sandbox.HostsPath) && existsSync(sandbox.ResolvConfPath)
+        ? { hostsPath: sandbox.HostsPath, resolvConfPath: sandbox.ResolvConfPath }
+        : undefined;
+    // A host-network sandbox is the host's namespace, which is cnm's own: no
+    // need to open another process's namespace (which may not be allowed).
+    if (sandbox.NetworkMode === "host") return execInteractive(null, command, files);
     if (!sandbox.Key) throw new ApiError(500, `sandbox ${name} has no namespace path`);
-    return execInteractive(sandbox.Key, command);
+    return execInteractive(sandbox.Key, command, files);
   },
 };
 

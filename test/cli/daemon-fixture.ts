@@ -132,3 +132,17 @@ export function linksWithPrefix(prefix: string): string[] {
     .map((l) => l.split(/[\s@]/)[0]!)
     .filter((n) => n.startsWith(prefix));
 }
+
+/**
+ * Links with this prefix still present after up to `timeoutMs`: the kernel
+ * removes the host ends of veths asynchronously once their namespace is gone,
+ * so a check right after teardown must give it a moment.
+ */
+export async function lingeringLinks(prefix: string, timeoutMs = 5000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const links = linksWithPrefix(prefix);
+    if (links.length === 0 || Date.now() > deadline) return links;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

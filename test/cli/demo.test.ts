@@ -2,7 +2,7 @@
 // step with its timing, and leave nothing behind, also when interrupted.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { linksWithPrefix, namespacesWithPrefix, startTestDaemon, type TestDaemon } from "./daemon-fixture.js";
+import { lingeringLinks, namespacesWithPrefix, startTestDaemon, type TestDaemon } from "./daemon-fixture.js";
 
 let d: TestDaemon;
 
@@ -14,7 +14,7 @@ after(async () => {
   await d?.stop();
   if (d) {
     assert.deepEqual(namespacesWithPrefix(d.prefix), [], "no namespaces left");
-    assert.deepEqual(linksWithPrefix(d.prefix), [], "no links left");
+    assert.deepEqual(await lingeringLinks(d.prefix), [], "no links left");
   }
 });
 
@@ -22,7 +22,7 @@ async function assertNothingLeft(): Promise<void> {
   assert.equal(d.controller.networks().length, 0, "no networks left in the daemon");
   assert.equal(d.controller.sandboxes().length, 0, "no sandboxes left in the daemon");
   assert.deepEqual(namespacesWithPrefix(d.prefix), []);
-  assert.deepEqual(linksWithPrefix(d.prefix), []);
+  assert.deepEqual(await lingeringLinks(d.prefix), []);
 }
 
 describe("cnm demo", () => {

@@ -99,6 +99,10 @@ describe("small value parsers", () => {
   it("exec argv and exit codes", () => {
     assert.deepEqual(netnsArgv("/run/netns/t1-ab", ["ip", "addr"]), ["nsenter", "--net=/run/netns/t1-ab", "--", "ip", "addr"]);
     assert.deepEqual(netnsArgv("/run/netns/t1-ab", ["ip", "addr"], "ip"), ["ip", "netns", "exec", "t1-ab", "ip", "addr"]);
+    assert.deepEqual(netnsArgv(null, ["ip", "addr"]), ["ip", "addr"]);
+    const withFiles = netnsArgv("/run/netns/t1-ab", ["cat", "/etc/hosts"], "nsenter", { hostsPath: "/h", resolvConfPath: "/r" });
+    assert.deepEqual(withFiles.slice(0, 7), ["nsenter", "--net=/run/netns/t1-ab", "--", "unshare", "--mount", "--propagation", "private"]);
+    assert.deepEqual(withFiles.slice(-5), ["cnm-exec", "/h", "/r", "cat", "/etc/hosts"]);
     assert.equal(exitCodeOf(3, null), 3);
     assert.equal(exitCodeOf(null, "SIGKILL"), 137);
     assert.equal(exitCodeOf(null, "SIGINT"), 130);

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { randomInt } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { linksWithPrefix, namespacesWithPrefix, runCnm, startTestDaemon, type TestDaemon } from "./daemon-fixture.js";
+import { lingeringLinks, linksWithPrefix, namespacesWithPrefix, runCnm, startTestDaemon, type TestDaemon } from "./daemon-fixture.js";
 
 interface NetworkJson {
   Name: string;
@@ -31,7 +31,7 @@ after(async () => {
   await d?.stop();
   if (d) {
     assert.deepEqual(namespacesWithPrefix(d.prefix), [], "no namespaces left");
-    assert.deepEqual(linksWithPrefix(d.prefix), [], "no links left");
+    assert.deepEqual(await lingeringLinks(d.prefix), [], "no links left");
   }
 });
 

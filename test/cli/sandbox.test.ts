@@ -5,7 +5,7 @@ import { randomInt } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { linksWithPrefix, namespacesWithPrefix, startTestDaemon, type TestDaemon } from "./daemon-fixture.js";
+import { lingeringLinks, namespacesWithPrefix, startTestDaemon, type TestDaemon } from "./daemon-fixture.js";
 
 interface SandboxJson {
   Id: string;
@@ -32,7 +32,7 @@ after(async () => {
   await d?.stop();
   if (d) {
     assert.deepEqual(namespacesWithPrefix(d.prefix), [], "no namespaces left");
-    assert.deepEqual(linksWithPrefix(d.prefix), [], "no links left");
+    assert.deepEqual(await lingeringLinks(d.prefix), [], "no links left");
   }
 });
 
@@ -190,6 +190,21 @@ describe("cnm sandbox exec", () => {
     assert.equal(unreachable.code, 1, "ping's own failure code");
     const killed = await d.cnm(["sandbox", "exec", a(), "--", "sh", "-c", "kill -KILL $$"]);
     assert.equal(killed.code, 137, "a signal death is 128 + signal, as a shell reports it");
+  });
+
+  it("the command sees the sandbox's hosts and resolv.conf; the host's stay as they are", async () => {
+    const name = `${d.prefix}-exf`;
+    const hostsBefore = readFileSync("/etc/hosts", "utf8");
+    await ok(["sandbox", "create", "--hostname", "filehost", "--add-host", "db.internal:192.0.2.44", "--dns", "192.0.2.53", "--network", net(), name]);
+    try {
+      assert.match(await ok(["sandbox", "exec", name, "--", "getent", "hosts", "db.internal"]), /^192\.0\.2\.44\s+db\.internal$/m);
+      assert.match(await ok(["sandbox", "exec", name, "--", "cat", "/etc/resolv.conf"]), /^nameserver 192\.0\.2\.53$/m);
+      assert.match(await ok(["sandbox", "exec", name, "--", "cat", "/etc/hosts"]), /\sfilehost\b/);
+    } finally {
+      await d.cnm(["sandbox", "rm", name]);
+    }
+    assert.equal(readFileSync("/etc/hosts", "utf8"), hostsBefore);
+    assert.equal((await d.cnm(["sandbox", "exec", a(), "--", "getent", "hosts", "db.internal"])).code, 2, "other sandboxes do not see it");
   });
 
   it("unknown sandbox: the daemon's message, exit 1, nothing run", async () => {
