@@ -10,3 +10,4 @@ export { MemoryStateStore } from "./controller/state-store.js";
 export * from "./errors.js";
 export * as driverapi from "./driverapi/index.js";
 export * as ipamapi from "./ipamapi/index.js";
+export { InProcessCluster } from "./cluster/in-process-cluster.js";

@@ -150,6 +150,13 @@ function groupHelp(group: string): string {
 
 /** The process-bound entry `bin/cnm` calls. */
 export async function main(): Promise<void> {
+  // A reader that goes away (`cnm network ls | head -1`) is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") throw err;
+      process.exit(process.exitCode ?? 0);
+    });
+  }
   const write = (stream: NodeJS.WriteStream) => (text: string) => {
     stream.write(text.endsWith("\n") ? text : `${text}\n`);
   };

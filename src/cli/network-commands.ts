@@ -2,7 +2,7 @@
 
 import { boolFlag, listFlag, stringFlag, UsageError } from "./args.js";
 import type { ApiNetwork, ApiNetworkCreated, ApiPrune } from "./api-types.js";
-import { seg } from "./client.js";
+import { ApiError, seg } from "./client.js";
 import type { Command } from "./command.js";
 import { forEachRef } from "./each-ref.js";
 import { buildIpamConfig, parseAddress, parseFilters, parseKeyValues } from "./flag-values.js";
@@ -141,10 +141,16 @@ const rm: Command = {
   summary: "Remove one or more networks",
   minArgs: 1,
   maxArgs: Infinity,
-  flags: [],
+  flags: [{ name: "force", short: "f", type: "boolean", description: "Do not error if the network does not exist" }],
   async run(ctx, args) {
+    const force = boolFlag(args, "force");
     const { exitCode } = await forEachRef(ctx.io, args.positionals, async (ref) => {
-      await ctx.client().delete(`/networks/${seg(ref)}`);
+      try {
+        await ctx.client().delete(`/networks/${seg(ref)}`);
+      } catch (err) {
+        if (force && err instanceof ApiError && err.status === 404) return;
+        throw err;
+      }
       ctx.io.out(ref);
     });
     return exitCode;

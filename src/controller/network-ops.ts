@@ -59,8 +59,11 @@ export async function createNetwork(ctx: ControllerContext, req: NetworkCreateRe
   }
   ctx.claimedNames.add(claim);
   try {
+    if (req.id !== undefined && (!/^[0-9a-f]{64}$/.test(req.id) || ctx.networks.has(req.id))) {
+      throw new InvalidParameterError(`network id ${req.id} is not 64 hex digits or is already in use`);
+    }
     const rec: NetworkRecord = {
-      id: newId(),
+      id: req.id ?? newId(),
       name: req.name,
       driver: driverName,
       scope: capability.dataScope,

@@ -4,6 +4,11 @@ import type { IpamConfig } from "./records.js";
 /** What a user asks for when creating a network (the fields of `docker network create`). */
 export interface NetworkCreateRequest {
   readonly name: string;
+  /**
+   * The id, for a global-scope network that another node created already
+   * (the same network must have the same id everywhere). Default: a new one.
+   */
+  readonly id?: string;
   /** Default "bridge". */
   readonly driver?: string;
   readonly ipam?: {

@@ -141,7 +141,9 @@ export async function join(ctx: ControllerContext, sb: SandboxRecord, ep: Endpoi
         sb.endpoints = sb.endpoints.filter((id) => id !== ep.id);
       });
       await applyGateway(ctx, sb);
-      for (const entry of result.tableEntries) {
+      // Local-scope networks have no cluster to publish to: their entries go nowhere.
+      const published = net.scope === "local" ? [] : result.tableEntries;
+      for (const entry of published) {
         await ctx.agent.createEntry(net.id, entry.table, entry.key, entry.value);
         record.tableEntries.push({ table: entry.table, key: entry.key });
         undo.push(() => ctx.agent.deleteEntry(net.id, entry.table, entry.key));
