@@ -46,11 +46,14 @@ describe("cnm demo", () => {
 
   it("on Ctrl-C (SIGINT) stops, cleans up what it made, and exits 130", async () => {
     let sent = false;
+    let seen = "";
     const r = await d.cnm(["demo"], {
       timeoutMs: 60_000,
-      onStdout: (_chunk, child) => {
-        // Interrupt once both sandboxes exist and one is being connected.
-        if (!sent && /\n\[4\] connect /.test(_chunk + "\n")) {
+      onStdout: (chunk, child) => {
+        // Interrupt once both sandboxes exist and one is being connected
+        // (chunks split anywhere, so look at everything so far).
+        seen += chunk;
+        if (!sent && /^\[4\] connect /m.test(seen)) {
           sent = true;
           child.kill("SIGINT");
         }

@@ -164,6 +164,8 @@ describe("cnm network rm / prune", () => {
     assert.equal(r.stdout, `${a}\n`);
     assert.match(r.stderr, /^cnm: .*nope-net.*\n$/);
     assert.equal((await d.cnm(["network", "inspect", a])).code, 1, "removed");
+    const forced = await d.cnm(["network", "rm", "-f", "nope-net"]);
+    assert.deepEqual([forced.code, forced.stdout, forced.stderr], [0, "", ""], "-f: a missing network is not an error");
   });
 
   it("prune asks first: no -> nothing removed, exit 1; -f removes unused networks and lists them", async () => {
@@ -295,6 +297,10 @@ describe("errors and exit codes", () => {
     const viaFlag = await runCnm(["--host", `unix:///run/cnm-test/${d.prefix}/absent.sock`, "sandbox", "ls"], d.host);
     assert.equal(viaFlag.code, 1, "--host wins over CNM_HOST");
     assert.match(viaFlag.stderr, /absent\.sock: is cnmd running\?/);
+    const good = await runCnm(["-H", d.host, "network", "ls", "-q"], null);
+    assert.equal(good.code, 0, "-H with no CNM_HOST reaches the daemon");
+    const bare = await runCnm([`--host=${d.socketPath}`, "sandbox", "ls", "-q"], null);
+    assert.equal(bare.code, 0, "a bare socket path is accepted too");
   });
 
   it("--help per command and per group, exit 0 without a daemon", async () => {
