@@ -65,6 +65,8 @@ export function errorResponse(err: unknown, bodyLimit: number): ErrorResponse {
   switch (e.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return { status: 413, message: `request body is larger than the limit of ${bodyLimit} bytes` };
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return { status: 400, message: "malformed Content-Type header: no media type" };
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
       return { status: 400, message: "request body length does not match its Content-Length header" };
     case "FST_ERR_BAD_URL":

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { badRequest } from "./http-errors.js";
+import { badRequest, printable } from "./http-errors.js";
 
 /**
  * Request bodies as Docker reads them (httputils.ReadJSON): the body is
@@ -31,10 +31,18 @@ export function decodeJsonBody(contentType: string | undefined, raw: unknown): u
   return value === null ? undefined : value;
 }
 
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const PARAMETER = new RegExp(`^${TOKEN}=(${TOKEN}|"([^"\\\\]|\\\\.)*")$`);
+
 function checkJsonContentType(contentType: string): void {
-  const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
-  if (mediaType === "") throw badRequest(`malformed Content-Type header (${contentType}): no media type`);
+  const [type, ...params] = contentType.split(";").map((p) => p.trim());
+  const mediaType = type!.toLowerCase();
+  if (mediaType === "") throw badRequest(`malformed Content-Type header (${printable(contentType)}): no media type`);
+  // As Go's mime.ParseMediaType: parameters are token=value; only a trailing ";" may be empty.
+  if (params.some((p, i) => (p === "" ? i !== params.length - 1 : !PARAMETER.test(p)))) {
+    throw badRequest(`malformed Content-Type header (${printable(contentType)}): invalid media parameter`);
+  }
   if (mediaType !== "application/json") {
-    throw badRequest(`unsupported Content-Type header (${contentType.slice(0, 100)}): must be 'application/json'`);
+    throw badRequest(`unsupported Content-Type header (${printable(contentType)}): must be 'application/json'`);
   }
 }

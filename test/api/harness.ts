@@ -77,7 +77,7 @@ export function request(socketPath: string, method: string, path: string, opts: 
       payload = Buffer.from(JSON.stringify(opts.body));
       headers["content-type"] ??= "application/json";
     }
-    headers["content-length"] ??= String(payload.length);
+    if (headers["transfer-encoding"] === undefined) headers["content-length"] ??= String(payload.length);
   }
   return new Promise((resolve, reject) => {
     const req = httpRequest({ socketPath, method, path, headers, ...(opts.agent ? { agent: opts.agent } : {}) }, (res) => {
