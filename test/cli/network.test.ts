@@ -88,10 +88,22 @@ describe("cnm network create / inspect", () => {
     const name = `${d.prefix}-v6`;
     const v6 = `fd${randomInt(0x10, 0xff).toString(16)}:${randomInt(1, 0xffff).toString(16)}::/64`;
     await ok(["network", "create", "--ipv6", "--subnet", `${net24()}.0/24`, "--subnet", v6, name]);
-    const n = await inspectJson(name);
-    assert.equal(n.EnableIPv6, true);
-    assert.ok(n.IPAM.Config.some((c) => c.Subnet === v6), JSON.stringify(n.IPAM.Config));
-    await ok(["network", "rm", name]);
+    const sb = `${d.prefix}-v6sb`;
+    const sbId = (await ok(["sandbox", "create", sb])).trim();
+    try {
+      const n = await inspectJson(name);
+      assert.equal(n.EnableIPv6, true);
+      assert.ok(n.IPAM.Config.some((c) => c.Subnet === v6), JSON.stringify(n.IPAM.Config));
+      const ip6 = v6.replace("::/64", "::77");
+      await ok(["network", "connect", "--ip6", ip6, name, sb]);
+      assert.equal((await inspectJson(name)).Containers[sbId]?.IPv6Address, `${ip6}/64`);
+      const inside = await ok(["sandbox", "exec", sb, "--", "ip", "-6", "-o", "addr", "show", "eth0"]);
+      assert.match(inside, new RegExp(`inet6 ${ip6}/64 `));
+      assert.equal(await ok(["network", "disconnect", "-f", name, sb]), "");
+    } finally {
+      await d.cnm(["sandbox", "rm", sb]);
+      await ok(["network", "rm", name]);
+    }
   });
 
   it("inspect of several names prints what exists and fails for the rest", async () => {

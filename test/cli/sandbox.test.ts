@@ -195,8 +195,12 @@ describe("cnm sandbox exec", () => {
   it("the command sees the sandbox's hosts and resolv.conf; the host's stay as they are", async () => {
     const name = `${d.prefix}-exf`;
     const hostsBefore = readFileSync("/etc/hosts", "utf8");
-    await ok(["sandbox", "create", "--hostname", "filehost", "--add-host", "db.internal:192.0.2.44", "--dns", "192.0.2.53", "--network", net(), name]);
+    await ok([
+      "sandbox", "create", "--hostname", "filehost", "--domainname", "example.test", "--add-host", "db.internal:192.0.2.44",
+      "--dns", "192.0.2.53", "--dns-search", "corp.test", "--network", net(), name,
+    ]);
     try {
+      assert.match(await ok(["sandbox", "exec", name, "--", "cat", "/etc/resolv.conf"]), /^search corp\.test$/m);
       assert.match(await ok(["sandbox", "exec", name, "--", "getent", "hosts", "db.internal"]), /^192\.0\.2\.44\s+db\.internal$/m);
       assert.match(await ok(["sandbox", "exec", name, "--", "cat", "/etc/resolv.conf"]), /^nameserver 192\.0\.2\.53$/m);
       assert.match(await ok(["sandbox", "exec", name, "--", "cat", "/etc/hosts"]), /\sfilehost\b/);
