@@ -9,8 +9,12 @@ import type { EndpointRecord, JoinRecord, SandboxRecord } from "./records.js";
 import type { SandboxCreateRequest } from "./requests.js";
 import { removeSandboxFiles, updateHosts, writeSandboxFiles } from "./sandbox-files.js";
 
-/** The host's own network namespace: what a host-network sandbox uses as its key. */
-export const HOST_NAMESPACE = "/proc/1/ns/net";
+/**
+ * The key of a host-network sandbox: the namespace of the process that opens it,
+ * which for the daemon and anything it starts on the host is the host's own.
+ * (/proc/1/ns/net would name PID 1's, which a sandboxed daemon may not open.)
+ */
+export const HOST_NAMESPACE = "/proc/self/ns/net";
 
 export async function createSandbox(ctx: ControllerContext, req: SandboxCreateRequest): Promise<SandboxRecord> {
   const nameError = validateName("sandbox", req.name);

@@ -127,6 +127,7 @@ describe("bridge networks on real namespaces", () => {
     assert.equal(await fetchReply(other.sandbox.key, "tcp", hostAddress, 18080), "hello-tcp");
     assert.equal(await fetchReply(other.sandbox.key, "udp", hostAddress, 15353), "hello-udp");
     assert.equal(await fetchReply(same.sandbox.key, "tcp", hostAddress, 18080), "hello-tcp", "hairpin");
+    assert.equal(await fetchReply(server.sandbox.key, "tcp", hostAddress, 18080), "hello-tcp", "its own published port");
     // The ephemeral port comes from Docker's range and is reported by the driver.
     const nft = execFileSync("nft", ["-j", "list", "table", "inet", prefix], { encoding: "utf8" });
     const ephemeral = [...nft.matchAll(/"elem":\s*\[[^\]]*\]/g)].length >= 0 ? findEphemeral(nft) : undefined;

@@ -89,7 +89,7 @@ describe("controller errors", () => {
     await c.createNetwork({ name: "host", driver: "host" });
     await assert.rejects(c.createNetwork({ name: "h", driver: "host", ipam: { config: [{ subnet: "10.9.0.0/24" }] } }));
     const hs = await c.createSandbox({ name: "hostbox", useHostNetwork: true });
-    assert.equal(hs.sandbox.key, "/proc/1/ns/net");
+    assert.equal(hs.sandbox.key, "/proc/self/ns/net");
     await c.connect("host", "hostbox");
     await assert.rejects(c.connect("good", "hostbox"), ConflictError);
     await c.createSandbox({ name: "nonebox" });

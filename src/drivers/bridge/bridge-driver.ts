@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import type {
   DriverCallback,
   EndpointOptions,
@@ -294,6 +294,12 @@ export class BridgeDriver extends BaseDriver {
       throw err;
     }
     ep.mappings = mappings;
+    // A sandbox reaching its own published port through a host address gets its
+    // packet back on the port it came from (br_netfilter bridges the DNATed
+    // frame): the bridge must allow sending out of the receiving port.
+    if (existsSync(`/sys/class/net/${ep.hostVeth}/brport/hairpin_mode`)) {
+      writeFileSync(`/sys/class/net/${ep.hostVeth}/brport/hairpin_mode`, "1");
+    }
   }
 
   override async revokeExternalConnectivity(nid: string, eid: string): Promise<void> {
