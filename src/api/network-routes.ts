@@ -37,9 +37,11 @@ export function registerNetworkRoutes(app: FastifyInstance, controller: ApiContr
 
   app.get<{ Querystring: FiltersQuery }>("/networks", queryOnly(filtersQuerySchema), async (req) => {
     const matches = listPredicate(parseFilters(req.query.filters, LIST_FILTERS));
+    // Before API 1.28 the list carried each network's containers; since then, an empty map.
+    const detailed = !versionAtLeast(req.raw, "1.28");
     return facts()
       .filter(matches)
-      .map(({ net }) => networkView(net, []));
+      .map(({ net }) => networkView(net, detailed ? controller.networkEndpoints(net.id) : []));
   });
 
   app.get<{ Params: IdParams; Querystring: InspectQuery }>("/networks/:id", queryOnly(inspectQuerySchema), async (req) => {

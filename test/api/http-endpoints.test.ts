@@ -227,6 +227,9 @@ describe("HTTP API over the unix socket", () => {
 
     const net = (await call("GET", "/networks/h-pub")).json<DockerNetwork>();
     assert.deepEqual(net.Containers[id], { Name: "h-sb", EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: "10.244.0.10/24", IPv6Address: "" });
+    // The list carries containers only for clients older than API 1.28, as Docker's does.
+    assert.deepEqual((await call("GET", "/networks")).json<DockerNetwork[]>().find((n) => n.Name === "h-pub")!.Containers, {});
+    assert.ok((await call("GET", "/v1.27/networks")).json<DockerNetwork[]>().find((n) => n.Name === "h-pub")!.Containers[id]);
     assert.deepEqual((await call("GET", "/sandboxes")).json<DockerSandbox[]>().map((s) => s.Name), ["h-sb"]);
     assert.deepEqual((await call("GET", `/sandboxes?filters=${encodeURIComponent('{"name":["^nomatch"]}')}`)).json<DockerSandbox[]>(), []);
 
