@@ -72,6 +72,14 @@ export class MsgpackWriter {
   }
 
   str(s: string): void {
+    // Fast path for the short ASCII strings memberlist is made of (field and
+    // node names): the bytes are the char codes, no TextEncoder round trip.
+    const n = s.length;
+    if (n < 32 && isShortAscii(s)) {
+      this.out.u8(0xa0 | n);
+      for (let i = 0; i < n; i++) this.out.u8(s.charCodeAt(i));
+      return;
+    }
     this.raw(utf8Encoder.encode(s));
   }
 
@@ -208,7 +216,20 @@ export class MsgpackReader {
   /** Read a string; nil decodes to "" as in Go. */
   str(what = "string"): string {
     const raw = this.rawOrNil(what);
-    return raw === null ? "" : utf8Decoder.decode(raw);
+    if (raw === null) return "";
+    // Short ASCII (field and node names, nearly every string here): the
+    // same result as the UTF-8 decoder, without its per-call overhead.
+    if (raw.length < 64) {
+      let ascii = true;
+      for (let i = 0; i < raw.length; i++) {
+        if (raw[i]! >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) return String.fromCharCode.apply(null, raw as unknown as number[]);
+    }
+    return utf8Decoder.decode(raw);
   }
 
   /** Read any integer form; nil decodes to 0 as in Go. */
@@ -325,6 +346,12 @@ export class MsgpackReader {
     if (n > this.buf.length - this.pos) throw new WireError("truncated", "msgpack: input ends inside a container");
     for (let i = 0; i < n; i++) this.skip(depth + 1);
   }
+}
+
+/** True when every char of `s` is ASCII (one UTF-8 byte each). */
+function isShortAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
 }
 
 function hex(b: number): string {

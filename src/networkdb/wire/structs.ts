@@ -122,9 +122,19 @@ function structCodec<T>(name: string, fields: { [K in keyof T & string]: FieldKi
   const entries = (Object.entries(fields) as [keyof T & string, FieldKind][]).sort(([a], [b]) =>
     a < b ? -1 : a > b ? 1 : 0,
   );
-  const kinds = new Map<string, FieldKind>(entries);
+  // Per field, built once (decoding runs for every message): its kind, the
+  // name used in error messages, and the key's bytes, matched against the
+  // wire's key bytes without decoding them to a string.
   const zero = (kind: FieldKind): unknown =>
     kind === "string" ? "" : kind === "bytes" ? null : kind === "bool" ? false : 0;
+  const byKey = entries.map(([key, kind]) => ({
+    key,
+    kind,
+    what: `${name}.${key}`,
+    keyBytes: Uint8Array.from(key, (c) => c.charCodeAt(0)),
+  }));
+  const zeroValue: Record<string, unknown> = {};
+  for (const [key, kind] of entries) zeroValue[key] = zero(kind);
 
   return {
     name,
@@ -152,15 +162,16 @@ function structCodec<T>(name: string, fields: { [K in keyof T & string]: FieldKi
       }
     },
     decode(r) {
-      const out: Record<string, unknown> = {};
-      for (const [key, kind] of entries) out[key] = zero(kind);
+      const out: Record<string, unknown> = { ...zeroValue };
       const n = r.mapHeader();
       for (let i = 0; i < n; i++) {
-        const key = r.str("map key");
-        const kind = kinds.get(key);
-        const what = `${name}.${key}`;
-        if (kind === undefined) r.skip();
-        else if (kind === "string") out[key] = r.str(what);
+        const field = findField(byKey, r.rawOrNil("map key"));
+        if (field === undefined) {
+          r.skip();
+          continue;
+        }
+        const { key, kind, what } = field;
+        if (kind === "string") out[key] = r.str(what);
         else if (kind === "bytes") {
           const raw = r.rawOrNil(what);
           // Copy: the reader hands out views into the datagram, which the caller may reuse.
@@ -177,6 +188,18 @@ function structCodec<T>(name: string, fields: { [K in keyof T & string]: FieldKi
       return out as T;
     },
   };
+}
+
+/** The field whose name is exactly `raw` (a map key as received), if any. */
+function findField<F extends { keyBytes: Uint8Array }>(fields: readonly F[], raw: Uint8Array | null): F | undefined {
+  if (raw === null) return undefined;
+  outer: for (const f of fields) {
+    const k = f.keyBytes;
+    if (k.length !== raw.length) continue;
+    for (let i = 0; i < k.length; i++) if (k[i] !== raw[i]) continue outer;
+    return f;
+  }
+  return undefined;
 }
 
 function invalid(struct: string, field: string, v: unknown): WireError {
