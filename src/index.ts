@@ -11,3 +11,5 @@ export * from "./errors.js";
 export * as driverapi from "./driverapi/index.js";
 export * as ipamapi from "./ipamapi/index.js";
 export { InProcessCluster } from "./cluster/in-process-cluster.js";
+export { SqliteStateStore } from "./store/sqlite-store.js";
+export type { RestoreReport } from "./controller/restore.js";

@@ -8,7 +8,8 @@ import { NetlinkHandle } from "./linux/index.js";
 import { Firewall, type FirewallEvent } from "./linux/nftables/index.js";
 import { LinuxOsl } from "./osl/linux-osl.js";
 import { PortAllocator } from "./portallocator/index.js";
-import { removeOrphans } from "./orphans.js";
+import { knownNames, removeOrphans } from "./orphans.js";
+import type { RestoreReport } from "./controller/restore.js";
 
 export interface LinuxControllerOptions {
   /**
@@ -27,10 +28,12 @@ export interface LinuxControllerOptions {
   readonly onFirewallEvent?: (event: FirewallEvent) => void;
   /**
    * Remove namespaces and links this prefix's controller made in an earlier
-   * process that is gone (e.g. killed). Default true; a daemon that restores
-   * its state from a store reconciles instead and passes false.
+   * process that is gone (e.g. killed) and that no stored record accounts
+   * for. Default true.
    */
   readonly removeOrphans?: boolean;
+  /** With a store: what the restore found and did. */
+  readonly onRestore?: (report: RestoreReport) => void;
 }
 
 /**
@@ -41,13 +44,17 @@ export interface LinuxControllerOptions {
 export async function createLinuxController(options: LinuxControllerOptions = {}): Promise<Controller> {
   const prefix = options.prefix ?? "cnm";
   const host = NetlinkHandle.open();
-  if (options.removeOrphans !== false) removeOrphans(prefix, host);
+  const restoring = options.store !== undefined;
+  // Without a store nothing of an earlier run can be adopted: sweep before starting.
+  if (!restoring && options.removeOrphans !== false) removeOrphans(prefix, host);
   const osl = new LinuxOsl();
   const firewall = new Firewall({ prefix, ...(options.onFirewallEvent ? { onEvent: options.onFirewallEvent } : {}) });
-  await firewall.init();
-  const stopWatching = options.watchFirewall === false ? undefined : firewall.watchForFlush();
+  // When restoring, the restored networks' rules are collected first and replace
+  // the earlier run's tables in one batch: published ports never go missing.
+  if (restoring) firewall.stageUntilInit();
+  else await firewall.init();
   const ipam = new DefaultIpam({ hostRoutes: () => host.routeList({ family: 4 }).concat(host.routeList({ family: 6 })).map((r) => r.dst) });
-  return Controller.create({
+  const controller = await Controller.create({
     prefix,
     runDir: options.runDir ?? `/run/cnm/${prefix}`,
     osl,
@@ -65,4 +72,12 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
       { close: () => stopWatching?.() },
     ],
   });
+  if (restoring) {
+    const report = await controller.restore();
+    await firewall.init();
+    if (options.removeOrphans !== false) removeOrphans(prefix, host, knownNames(prefix, controller));
+    options.onRestore?.(report);
+  }
+  const stopWatching = options.watchFirewall === false ? undefined : firewall.watchForFlush();
+  return controller;
 }

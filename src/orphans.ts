@@ -1,4 +1,6 @@
 import { hasErrorCode, NetlinkHandle, netns } from "./linux/index.js";
+import type { Controller } from "./controller/controller.js";
+import { defaultBridgeName, hostVethName } from "./drivers/bridge/names.js";
 
 /**
  * Kernel objects a controller with this prefix made in an earlier life and no
@@ -15,13 +17,34 @@ export function orphanNames(prefix: string, links: readonly string[], namespaces
   };
 }
 
+/** Names of kernel objects still in use, which the sweep must keep. */
+export interface KnownNames {
+  readonly namespaces: ReadonlySet<string>;
+  readonly links: ReadonlySet<string>;
+}
+
+/** The names the controller's records account for: sandbox namespaces, bridges, joined host ends. */
+export function knownNames(prefix: string, c: Controller): KnownNames {
+  const namespaces = new Set(c.sandboxes().map((s) => s.sandbox.key.slice(s.sandbox.key.lastIndexOf("/") + 1)));
+  const links = new Set<string>();
+  for (const n of c.networks()) {
+    links.add(defaultBridgeName(prefix, n.id));
+    for (const { endpoint } of c.networkEndpoints(n.id)) if (endpoint.sandboxId) links.add(hostVethName(prefix, endpoint.id));
+  }
+  return { namespaces, links };
+}
+
 /** Removes the orphans: namespaces first (their veths go with them), then bridges and stray veths. */
-export function removeOrphans(prefix: string, host: NetlinkHandle): { namespaces: number; links: number } {
-  const found = orphanNames(
+export function removeOrphans(prefix: string, host: NetlinkHandle, keep?: KnownNames): { namespaces: number; links: number } {
+  const all = orphanNames(
     prefix,
     host.linkList().map((l) => l.name),
     netns.list(),
   );
+  const found = {
+    namespaces: all.namespaces.filter((n) => !keep?.namespaces.has(n)),
+    links: all.links.filter((l) => !keep?.links.has(l)),
+  };
   for (const n of found.namespaces) netns.delete(n, { missingOk: true });
   let links = 0;
   for (const name of found.links) {

@@ -15,6 +15,7 @@ import type { ConnectRequest, NetworkCreateRequest, SandboxCreateRequest } from 
 import { createSandbox, deleteSandbox, join, leave } from "./sandbox-ops.js";
 import { hostsPath, resolvConfPath } from "./sandbox-files.js";
 import { MemoryStateStore, type StateStore } from "./state-store.js";
+import { restore, type RestoreReport } from "./restore.js";
 
 export interface ControllerOptions {
   /** Prefix of every kernel object this controller creates (namespaces, links, nftables tables). */
@@ -81,6 +82,14 @@ export class Controller {
     for (const init of options.drivers) await init(ctx.drivers, undefined);
     for (const { name, ipam, capability } of options.ipams) ctx.ipams.registerIpamDriver(name, ipam, capability);
     return new Controller(ctx, options.resources ?? [], options.teardown);
+  }
+
+  /**
+   * Rebuilds networks, endpoints and sandboxes from the store and reconciles
+   * the kernel with them (see restore.ts). Call once, right after create().
+   */
+  async restore(): Promise<RestoreReport> {
+    return restore(this.ctx);
   }
 
   get prefix(): string {

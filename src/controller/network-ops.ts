@@ -29,7 +29,7 @@ export function networkOptionsOf(rec: NetworkRecord): NetworkOptions {
   };
 }
 
-async function addressSpaceOf(ctx: ControllerContext, rec: Pick<NetworkRecord, "ipamDriver" | "scope">): Promise<string> {
+export async function addressSpaceOf(ctx: ControllerContext, rec: Pick<NetworkRecord, "ipamDriver" | "scope">): Promise<string> {
   const spaces = await ctx.ipams.get(rec.ipamDriver).ipam.getDefaultAddressSpaces();
   return rec.scope === "local" ? spaces.local : spaces.global;
 }

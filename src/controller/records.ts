@@ -56,6 +56,8 @@ export interface EndpointRecord {
   poolIdV4?: string;
   poolIdV6?: string;
   readonly portBindings: readonly PortBinding[];
+  /** The host port each of portBindings got (0 where none), kept so a restart publishes the same ones. */
+  hostPorts?: number[];
   readonly aliases: readonly string[];
   readonly driverOpts: Readonly<Record<string, string>>;
   /** Set while joined to a sandbox. */

@@ -6,6 +6,7 @@ import { deleteEndpoint } from "./endpoint-ops.js";
 import { selectGatewayEndpoint } from "./gateway.js";
 import { newId, shortId, validateName } from "./ids.js";
 import type { EndpointRecord, JoinRecord, SandboxRecord } from "./records.js";
+import type { PortBinding } from "../driverapi/index.js";
 import type { SandboxCreateRequest } from "./requests.js";
 import { removeSandboxFiles, updateHosts, writeSandboxFiles } from "./sandbox-files.js";
 
@@ -97,70 +98,84 @@ function nextInterfaceName(ctx: ControllerContext, sb: SandboxRecord, prefix: st
  * Every step is undone if a later one fails.
  */
 export async function join(ctx: ControllerContext, sb: SandboxRecord, ep: EndpointRecord, priority = 0): Promise<void> {
-  await ctx.locks.run(`sandbox:${sb.id}`, async () => {
-    if (!ctx.sandboxes.has(sb.id)) throw new NotFoundError(`sandbox ${sb.name} not found`);
-    if (ep.sandboxId) throw new ConflictError(`endpoint ${ep.name} is already joined to a sandbox`);
-    const net = ctx.networks.get(ep.networkId);
-    if (!net) throw new NotFoundError(`network ${ep.networkId} not found`);
-    if (sb.endpoints.some((id) => ctx.endpoints.get(id)?.networkId === net.id)) {
-      throw new ConflictError(`sandbox ${sb.name} is already connected to network ${net.name}`);
-    }
-    if (sb.useHostNetwork !== (net.driver === "host")) {
-      throw new ForbiddenHostMixError(sb, net.name);
-    }
-    const { driver } = ctx.drivers.get(net.driver);
-    const result = emptyJoinResult();
-    await driver.join(net.id, ep.id, sb.key, new EndpointJoinInfo(result), { driverOpts: ep.driverOpts });
-    const undo: (() => Promise<void>)[] = [() => driver.leave(net.id, ep.id)];
-    try {
-      const record: JoinRecord = {
-        staticRoutes: result.staticRoutes,
-        disableGatewayService: result.disableGatewayService || net.internal,
-        tableEntries: [],
-        priority,
-        order: sb.joinCounter + 1,
-      };
-      if (result.gateway) record.gateway = result.gateway;
-      if (result.gatewayIPv6) record.gatewayIPv6 = result.gatewayIPv6;
-      if (result.srcName && result.dstPrefix) {
-        const ifName = nextInterfaceName(ctx, sb, result.dstPrefix);
-        const addresses = [ep.address, ep.addressIPv6].filter((a): a is string => a !== undefined);
-        await ctx.osl.addInterface(sb.key, {
-          srcName: result.srcName,
-          dstName: ifName,
-          ...(ep.mac ? { mac: ep.mac } : {}),
-          addresses,
-          routes: result.staticRoutes.map((r) => (r.nextHop ? { destination: r.destination, nextHop: r.nextHop } : { destination: r.destination })),
-        });
-        record.ifName = ifName;
-        undo.push(() => ctx.osl.removeInterface(sb.key, ifName));
-      }
-      ep.join = record;
-      ep.sandboxId = sb.id;
-      sb.endpoints.push(ep.id);
-      sb.joinCounter++;
-      undo.push(async () => {
-        delete ep.join;
-        delete ep.sandboxId;
-        sb.endpoints = sb.endpoints.filter((id) => id !== ep.id);
+  await ctx.locks.run(`sandbox:${sb.id}`, () => joinLocked(ctx, sb, ep, { priority, order: sb.joinCounter + 1 }));
+}
+
+/** How a join is done: fresh, or (restore) rebuilding a join whose kernel side survived a daemon restart. */
+export interface JoinMode {
+  readonly priority: number;
+  readonly order: number;
+  /** The interface to keep: it exists in the sandbox already; the driver only rebuilds its state. */
+  readonly liveIfName?: string;
+}
+
+/** join() for a caller that holds the sandbox's lock. */
+export async function joinLocked(ctx: ControllerContext, sb: SandboxRecord, ep: EndpointRecord, mode: JoinMode): Promise<void> {
+  if (!ctx.sandboxes.has(sb.id)) throw new NotFoundError(`sandbox ${sb.name} not found`);
+  if (ep.sandboxId) throw new ConflictError(`endpoint ${ep.name} is already joined to a sandbox`);
+  const net = ctx.networks.get(ep.networkId);
+  if (!net) throw new NotFoundError(`network ${ep.networkId} not found`);
+  if (sb.endpoints.some((id) => ctx.endpoints.get(id)?.networkId === net.id)) {
+    throw new ConflictError(`sandbox ${sb.name} is already connected to network ${net.name}`);
+  }
+  if (sb.useHostNetwork !== (net.driver === "host")) {
+    throw new ForbiddenHostMixError(sb, net.name);
+  }
+  const { driver } = ctx.drivers.get(net.driver);
+  const result = emptyJoinResult();
+  const restore = mode.liveIfName !== undefined;
+  await driver.join(net.id, ep.id, sb.key, new EndpointJoinInfo(result), { driverOpts: ep.driverOpts, restore });
+  const undo: (() => Promise<void>)[] = [() => driver.leave(net.id, ep.id)];
+  try {
+    const record: JoinRecord = {
+      staticRoutes: result.staticRoutes,
+      disableGatewayService: result.disableGatewayService || net.internal,
+      tableEntries: [],
+      priority: mode.priority,
+      order: mode.order,
+    };
+    if (result.gateway) record.gateway = result.gateway;
+    if (result.gatewayIPv6) record.gatewayIPv6 = result.gatewayIPv6;
+    if (mode.liveIfName !== undefined) {
+      record.ifName = mode.liveIfName;
+    } else if (result.srcName && result.dstPrefix) {
+      const ifName = nextInterfaceName(ctx, sb, result.dstPrefix);
+      const addresses = [ep.address, ep.addressIPv6].filter((a): a is string => a !== undefined);
+      await ctx.osl.addInterface(sb.key, {
+        srcName: result.srcName,
+        dstName: ifName,
+        ...(ep.mac ? { mac: ep.mac } : {}),
+        addresses,
+        routes: result.staticRoutes.map((r) => (r.nextHop ? { destination: r.destination, nextHop: r.nextHop } : { destination: r.destination })),
       });
-      await applyGateway(ctx, sb);
-      // Local-scope networks have no cluster to publish to: their entries go nowhere.
-      const published = net.scope === "local" ? [] : result.tableEntries;
-      for (const entry of published) {
-        await ctx.agent.createEntry(net.id, entry.table, entry.key, entry.value);
-        record.tableEntries.push({ table: entry.table, key: entry.key });
-        undo.push(() => ctx.agent.deleteEntry(net.id, entry.table, entry.key));
-      }
-      updateHosts(ctx.runDir, sb, joinedEndpoints(ctx, sb));
-      await ctx.store.putEndpoint(ep);
-      await ctx.store.putSandbox(sb);
-    } catch (err) {
-      for (const step of undo.reverse()) await step().catch(() => {});
-      await applyGateway(ctx, sb).catch(() => {});
-      throw err;
+      record.ifName = ifName;
+      undo.push(() => ctx.osl.removeInterface(sb.key, ifName));
     }
-  });
+    ep.join = record;
+    ep.sandboxId = sb.id;
+    sb.endpoints.push(ep.id);
+    sb.joinCounter = Math.max(sb.joinCounter, mode.order);
+    undo.push(async () => {
+      delete ep.join;
+      delete ep.sandboxId;
+      sb.endpoints = sb.endpoints.filter((id) => id !== ep.id);
+    });
+    await applyGateway(ctx, sb);
+    // Local-scope networks have no cluster to publish to: their entries go nowhere.
+    const published = net.scope === "local" ? [] : result.tableEntries;
+    for (const entry of published) {
+      await ctx.agent.createEntry(net.id, entry.table, entry.key, entry.value);
+      record.tableEntries.push({ table: entry.table, key: entry.key });
+      undo.push(() => ctx.agent.deleteEntry(net.id, entry.table, entry.key));
+    }
+    updateHosts(ctx.runDir, sb, joinedEndpoints(ctx, sb));
+    await ctx.store.putEndpoint(ep);
+    await ctx.store.putSandbox(sb);
+  } catch (err) {
+    for (const step of undo.reverse()) await step().catch(() => {});
+    await applyGateway(ctx, sb).catch(() => {});
+    throw err;
+  }
 }
 
 class ForbiddenHostMixError extends ConflictError {
@@ -205,10 +220,30 @@ async function leaveLocked(ctx: ControllerContext, sb: SandboxRecord, ep: Endpoi
 }
 
 /**
+ * The endpoint's published ports, with the host ports it was given before (a
+ * restart must give the same ones back: clients know them).
+ */
+function bindingsToProgram(ep: EndpointRecord): PortBinding[] {
+  return ep.portBindings.map((b, i) => {
+    const port = ep.hostPorts?.[i];
+    if (!port) return b;
+    const { hostPortEnd: _range, ...rest } = b;
+    return { ...rest, hostPort: port };
+  });
+}
+
+/** Reads back which host port each binding got, from the driver's portmap (Docker's format). */
+function hostPortsOf(ep: EndpointRecord, operInfo: Record<string, unknown>): number[] {
+  const portmap = operInfo["com.docker.network.portmap"];
+  const entries = Array.isArray(portmap) ? (portmap as { Proto?: string; Port?: number; HostPort?: number }[]) : [];
+  return ep.portBindings.map((b) => entries.find((m) => m.Proto === b.proto && m.Port === b.containerPort)?.HostPort ?? 0);
+}
+
+/**
  * Points the sandbox's default routes at the chosen gateway endpoint and
  * moves external connectivity (published ports) with it, as libnetwork does.
  */
-async function applyGateway(ctx: ControllerContext, sb: SandboxRecord): Promise<void> {
+export async function applyGateway(ctx: ControllerContext, sb: SandboxRecord): Promise<void> {
   const chosen = selectGatewayEndpoint(joinedEndpoints(ctx, sb), (e) => ctx.networks.get(e.networkId));
   if (chosen?.id === sb.gatewayEndpoint) return;
   const previous = sb.gatewayEndpoint ? ctx.endpoints.get(sb.gatewayEndpoint) : undefined;
@@ -230,11 +265,12 @@ async function applyGateway(ctx: ControllerContext, sb: SandboxRecord): Promise<
   if (chosen) {
     sb.gatewayEndpoint = chosen.id;
     const cnet = ctx.networks.get(chosen.networkId)!;
-    const bindings = chosen.portBindings.length > 0 ? chosen.portBindings : sb.portBindings;
-    await ctx.drivers.get(cnet.driver).driver.programExternalConnectivity(cnet.id, chosen.id, {
-      portBindings: bindings,
+    const driver = ctx.drivers.get(cnet.driver).driver;
+    await driver.programExternalConnectivity(cnet.id, chosen.id, {
+      portBindings: bindingsToProgram(chosen),
       driverOpts: chosen.driverOpts,
     });
+    if (chosen.portBindings.length > 0) chosen.hostPorts = hostPortsOf(chosen, await driver.endpointOperInfo(cnet.id, chosen.id));
   } else {
     delete sb.gatewayEndpoint;
   }

@@ -34,6 +34,14 @@ export interface EndpointOptions {
 
 export interface JoinOptions {
   readonly driverOpts: Readonly<Record<string, string>>;
+  /**
+   * The daemon restarted and this join's kernel side (e.g. the veth pair in
+   * the sandbox) was made by its earlier run and still exists: rebuild the
+   * driver's state, adopt the objects, create nothing that is there. (Where
+   * libnetwork's drivers restore from a store of their own, cnm's replay the
+   * contract calls from the controller's records.)
+   */
+  readonly restore?: boolean;
 }
 
 /** Well-known option keys (Docker's, so the docker CLI's -o flags mean what users expect). */

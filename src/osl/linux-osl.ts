@@ -90,6 +90,10 @@ export class LinuxOsl implements Osl {
     else ignoreGone(() => ns.routeDel({ dst: "default", family: 6 }));
   }
 
+  async hasInterface(key: string, name: string): Promise<boolean> {
+    return this.handle(key).linkFind(name) !== undefined;
+  }
+
   async listSandboxes(prefix: string): Promise<string[]> {
     return netns.list().filter((n) => n.startsWith(`${prefix}-`));
   }

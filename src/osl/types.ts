@@ -32,6 +32,8 @@ export interface Osl {
   removeInterface(key: string, dstName: string): Promise<void>;
   /** Replace the default routes (v4 and/or v6), or remove them when gateway is undefined. */
   setGateway(key: string, gateway: SandboxGateway | undefined): Promise<void>;
+  /** True when the sandbox has an interface of that name (a restart checks what survived). */
+  hasInterface(key: string, name: string): Promise<boolean>;
   /** Names of the sandboxes with the prefix that exist in the kernel (for recovery and cleanup). */
   listSandboxes(prefix: string): Promise<string[]>;
 }

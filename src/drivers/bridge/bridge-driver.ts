@@ -17,6 +17,7 @@ import type { PortAllocator } from "../../portallocator/index.js";
 import { BaseDriver } from "../base-driver.js";
 import { MAX_BRIDGE_PORTS, parseNetworkConfig, type BridgeNetworkConfig } from "./network-config.js";
 import { allocateMappings, releaseMappings } from "./port-mappings.js";
+import { containerVethName, hostVethName } from "./names.js";
 
 export interface BridgeDriverConfig {
   /** Prefix of the links this driver creates (bridges, veths). */
@@ -102,8 +103,12 @@ export class BridgeDriver extends BaseDriver {
         throw new ConflictError(`bridge ${config.bridgeName} is already used by network ${other.config.name}`);
       }
     }
+    // A bridge this driver made carries "<prefix>:<network id>" as its alias, so a
+    // restarted daemon adopts its own bridges and never takes someone else's.
+    const marker = `${this.cfg.prefix}:${nid}`;
     const existing = this.host.linkFind(config.bridgeName);
-    if (existing && (!config.userNamedBridge || existing.kind !== "bridge")) {
+    const ours = existing?.kind === "bridge" && existing.alias === marker;
+    if (existing && !ours && (!config.userNamedBridge || existing.kind !== "bridge")) {
       throw new ConflictError(`an interface named ${config.bridgeName} already exists and is not a bridge cnm can use`);
     }
     const undo: (() => unknown)[] = [];
@@ -117,8 +122,10 @@ export class BridgeDriver extends BaseDriver {
           multicastSnooping: config.multicastSnooping,
         });
         undo.push(() => this.host.linkDel(config.bridgeName));
-        // Setting the MTU after creation marks it as chosen: the kernel then stops
-        // recomputing the bridge's MTU over all its ports at every port added.
+        // An MTU changed after creation counts as chosen: the kernel then stops
+        // recomputing the bridge's MTU over all its ports at every port added. It
+        // only counts as a change if the value differs, hence the step through mtu-1.
+        this.host.linkSet(config.bridgeName, { mtu: config.mtu > 68 ? config.mtu - 1 : config.mtu + 1, alias: marker });
         this.host.linkSetMtu(config.bridgeName, config.mtu);
       } else {
         this.host.linkSetUp(config.bridgeName);
@@ -139,7 +146,7 @@ export class BridgeDriver extends BaseDriver {
         internal: config.internal,
         hostBindingIPv4: config.hostBindingIPv4,
       });
-      this.networks.set(nid, { config, ownsBridge: !existing, endpoints: new Map() });
+      this.networks.set(nid, { config, ownsBridge: !existing || ours, endpoints: new Map() });
     } catch (err) {
       for (const step of undo.reverse()) ignoreErrors(step);
       throw err;
@@ -180,9 +187,8 @@ export class BridgeDriver extends BaseDriver {
     if (n.endpoints.size >= MAX_BRIDGE_PORTS) {
       throw new ExhaustedError(`network ${n.config.name}: bridge ${n.config.bridgeName} already has the maximum of ${MAX_BRIDGE_PORTS} ports`);
     }
-    const suffix = eid.slice(0, 14 - this.cfg.prefix.length);
-    const hostVeth = `${this.cfg.prefix}h${suffix}`;
-    const containerVeth = `${this.cfg.prefix}c${suffix}`;
+    const hostVeth = hostVethName(this.cfg.prefix, eid);
+    const containerVeth = containerVethName(this.cfg.prefix, eid);
     let mac = ifInfo.macAddress();
     if (!mac) {
       mac = randomMac();
@@ -223,9 +229,19 @@ export class BridgeDriver extends BaseDriver {
     };
   }
 
-  async join(nid: string, eid: string, sboxKey: string, jinfo: JoinInfo, _options: JoinOptions): Promise<void> {
+  async join(nid: string, eid: string, sboxKey: string, jinfo: JoinInfo, options: JoinOptions): Promise<void> {
     const n = this.network(nid);
     const ep = this.endpoint(nid, eid);
+    const existing = this.host.linkFind(ep.hostVeth);
+    if (existing && options.restore) {
+      // The pair survived a daemon restart with its container end in the sandbox: keep it.
+      this.host.linkSetUp(ep.hostVeth);
+      ep.sboxKey = sboxKey;
+      this.describeJoin(n, ep, jinfo);
+      return;
+    }
+    // A pair left by an interrupted run has its container end in no sandbox we know.
+    if (existing) ignoreGone(() => this.host.linkDel(ep.hostVeth));
     // The pair is made here rather than at createEndpoint because only now is the
     // sandbox known: creating the container end directly inside its namespace
     // saves moving it there, which costs the kernel an RCU grace period (~16 ms).
@@ -251,6 +267,11 @@ export class BridgeDriver extends BaseDriver {
       throw err;
     }
     ep.sboxKey = sboxKey;
+    this.describeJoin(n, ep, jinfo);
+  }
+
+  /** Tells the controller the interface names and gateways of a join. */
+  private describeJoin(n: BridgeNetwork, ep: BridgeEndpoint, jinfo: JoinInfo): void {
     jinfo.interfaceName().setNames(ep.containerVeth, n.config.containerIfacePrefix);
     if (n.config.internal) {
       jinfo.disableGatewayService();

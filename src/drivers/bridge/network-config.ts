@@ -1,6 +1,7 @@
 import { isIPv4 } from "node:net";
 import { OptionKeys, type IpamData, type NetworkOptions } from "../../driverapi/index.js";
 import { InvalidParameterError } from "../../errors.js";
+import { defaultBridgeName } from "./names.js";
 
 /** What a bridge network is, decided once at creation from the user's options and IPAM's data. */
 export interface BridgeNetworkConfig {
@@ -59,10 +60,6 @@ function parseMtu(value: string | undefined): number {
   return mtu;
 }
 
-/** The bridge's name: the user's, or the prefix and the network id cut to the kernel's 15 bytes. */
-export function defaultBridgeName(prefix: string, nid: string): string {
-  return `${prefix}-${nid.slice(0, 15 - prefix.length - 1)}`;
-}
 
 export function parseNetworkConfig(
   prefix: string,

@@ -62,6 +62,8 @@ export class Firewall {
   /** Elements last applied to the kernel (rendered from `state`). */
   private applied: ElementPicture = new Map();
   private initialized = false;
+  /** Mutations before init() only update the declared state (see stageUntilInit). */
+  private staging = false;
   private queue: Promise<unknown> = Promise.resolve();
   private watcher: FlushWatcher | undefined;
 
@@ -79,12 +81,23 @@ export class Firewall {
    */
   init(initial?: FirewallState): Promise<void> {
     return this.serial(async () => {
-      const next = emptyState();
+      const next = this.staging ? cloneState(this.state) : emptyState();
+      this.staging = false;
       for (const n of initial?.networks ?? []) this.stageNetwork(next, n);
       for (const m of initial?.portMappings ?? []) this.stageMapping(next, m);
       await this.render(next, "init");
       this.initialized = true;
     });
+  }
+
+  /**
+   * Until init(), mutations only update the declared state; init() then
+   * replaces the tables an earlier run left with the complete new ones in one
+   * batch. A restarting daemon restores its networks this way, so published
+   * ports and NAT never disappear in between.
+   */
+  stageUntilInit(): void {
+    if (!this.initialized) this.staging = true;
   }
 
   /** Declares a network. Re-adding an identical network is a no-op; a different one with the same id is an error. */
@@ -256,6 +269,12 @@ export class Firewall {
    */
   private mutate(action: string, stage: (next: DeclaredState) => void): Promise<void> {
     return this.serial(async () => {
+      if (this.staging) {
+        const staged = cloneState(this.state);
+        stage(staged);
+        this.state = staged;
+        return;
+      }
       if (!this.initialized) throw new Error(`firewall ${this.tableName}: ${action}: init() has not been called`);
       const next = cloneState(this.state);
       stage(next);
