@@ -6,7 +6,7 @@ import { checkDnsName, checkObjectName } from "./names.js";
 import type { PortBindingBody, SandboxCreateBody } from "./schemas.js";
 
 /** Network modes a sandbox can be created in; joining networks is done afterwards with connect. */
-const NETWORK_MODES = ["", "default", "none", "bridge", "host"];
+const NETWORK_MODES = ["", "default", "none", "host"];
 
 /**
  * Turns the sandbox create body into the controller's request. Every field
