@@ -1,0 +1,71 @@
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+export type LogLevel = "error" | "warn" | "info" | "debug";
+
+export interface DaemonConfig {
+  /** State directory: the SQLite store, the lock, sandbox files. */
+  readonly dataRoot: string;
+  /** Unix socket of the API. */
+  readonly socket: string;
+  readonly logLevel: LogLevel;
+  /**
+   * Prefix of every kernel object this daemon makes. Two daemons on one host
+   * need different prefixes; the default is derived from the data root, so
+   * they get different ones without being told.
+   */
+  readonly prefix: string;
+}
+
+export const DEFAULT_DATA_ROOT = "/var/lib/cnm";
+export const DEFAULT_SOCKET = "/run/cnm/cnm.sock";
+
+export const USAGE = `Usage: cnmd [OPTIONS]
+
+The cnm daemon: networks, endpoints and sandboxes on this host, served on a unix socket
+with Docker's network API (DOCKER_HOST=unix://<socket> docker network ls).
+
+Options:
+  --data-root DIR     state directory (default ${DEFAULT_DATA_ROOT})
+  --socket PATH       API socket, created with mode 0660 (default ${DEFAULT_SOCKET})
+  --log-level LEVEL   error, warn, info or debug (default info)
+  --prefix PREFIX     prefix of kernel object names, 1-6 of [a-z0-9] (default: cnm for the
+                      default data root, else derived from the data root)
+  -h, --help          this text`;
+
+/** "cnm" for the default data root; "c" + 5 hex digits of the data root's path otherwise. */
+export function defaultPrefix(dataRoot: string): string {
+  if (dataRoot === DEFAULT_DATA_ROOT) return "cnm";
+  return `c${createHash("sha256").update(dataRoot).digest("hex").slice(0, 5)}`;
+}
+
+export class UsageError extends Error {}
+
+export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        "data-root": { type: "string" },
+        socket: { type: "string" },
+        "log-level": { type: "string" },
+        prefix: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return "help";
+  const dataRoot = resolve(v["data-root"] ?? DEFAULT_DATA_ROOT);
+  const logLevel = (v["log-level"] ?? "info") as LogLevel;
+  if (!["error", "warn", "info", "debug"].includes(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of error, warn, info, debug`);
+  const prefix = v.prefix ?? defaultPrefix(dataRoot);
+  if (!/^[a-z][a-z0-9]{0,5}$/.test(prefix)) throw new UsageError(`--prefix: "${prefix}" must be 1-6 of [a-z0-9], starting with a letter`);
+  return { dataRoot, socket: resolve(v.socket ?? DEFAULT_SOCKET), logLevel, prefix };
+}

@@ -1,0 +1,74 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createApiServer, type ApiServer } from "../api/index.js";
+import type { Controller } from "../controller/controller.js";
+import { createLinuxController } from "../linux-controller.js";
+import { SqliteStateStore } from "../store/sqlite-store.js";
+import type { DaemonConfig } from "./config.js";
+import { acquireLock } from "./lock.js";
+import type { Logger } from "./logger.js";
+
+export interface Daemon {
+  readonly controller: Controller;
+  readonly api: ApiServer;
+  /** Stops serving and lets go of sockets and files; networks and sandboxes stay up (live restore). */
+  stop(): Promise<void>;
+}
+
+/** Docker's predefined networks, made on first start: none, host, and the default bridge. */
+async function ensurePredefinedNetworks(c: Controller, prefix: string, log: Logger): Promise<void> {
+  const have = new Set(c.networks().map((n) => n.name));
+  if (!have.has("none")) await c.createNetwork({ name: "none", driver: "null" });
+  if (!have.has("host")) await c.createNetwork({ name: "host", driver: "host" });
+  if (!have.has("bridge")) {
+    const net = await c.createNetwork({
+      name: "bridge",
+      options: { "com.docker.network.bridge.name": `${prefix}0`, "com.docker.network.bridge.default_bridge": "true" },
+    });
+    log.info(`created the default bridge network on ${net.ipv4[0]?.pool} (bridge ${prefix}0)`);
+  }
+}
+
+export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Daemon> {
+  mkdirSync(config.dataRoot, { recursive: true, mode: 0o700 });
+  const releaseLock = acquireLock(join(config.dataRoot, "cnmd.lock"));
+  const store = new SqliteStateStore(join(config.dataRoot, "state.db"));
+  let controller: Controller | undefined;
+  try {
+    controller = await createLinuxController({
+      prefix: config.prefix,
+      runDir: join(config.dataRoot, "run"),
+      store,
+      onRestore: (r) => {
+        log.info(`restored ${r.networks} networks, ${r.endpoints} endpoints, ${r.sandboxes} sandboxes (${r.kept} kept, ${r.rebuilt} rebuilt)`);
+        for (const f of r.failed) log.warn(`not restored: ${f}`);
+      },
+      onFirewallEvent: (e) => {
+        if (e.kind === "restored") log.warn(`firewall rules put back: ${e.reason}`);
+        else if (e.kind === "repair-failed") log.error(`firewall repair failed: ${e.reason}: ${e.error.message}`);
+        else log.debug(e.message);
+      },
+    });
+    await ensurePredefinedNetworks(controller, config.prefix, log);
+    const api = createApiServer(controller);
+    mkdirSync(join(config.socket, ".."), { recursive: true });
+    await api.listen(config.socket);
+    log.info(`cnmd listening on unix://${config.socket} (prefix ${config.prefix}, data root ${config.dataRoot})`);
+    const c = controller;
+    return {
+      controller: c,
+      api,
+      stop: async () => {
+        await api.close();
+        await c.close();
+        store.close();
+        releaseLock();
+      },
+    };
+  } catch (err) {
+    await controller?.close().catch(() => {});
+    store.close();
+    releaseLock();
+    throw err;
+  }
+}

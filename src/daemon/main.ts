@@ -1,0 +1,45 @@
+import { parseDaemonArgs, USAGE, UsageError } from "./config.js";
+import { startDaemon } from "./daemon.js";
+import { stderrLogger } from "./logger.js";
+
+/** cnmd's entry point: start, serve, and on SIGTERM/SIGINT stop serving without tearing anything down. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  let config;
+  try {
+    config = parseDaemonArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`cnmd: ${err.message}\n${USAGE}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (config === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const log = stderrLogger(config.logLevel);
+  if (process.getuid?.() !== 0) log.warn("cnmd is not running as root: namespaces, links and nftables will fail");
+  let daemon;
+  try {
+    daemon = await startDaemon(config, log);
+  } catch (err) {
+    log.error(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: stopping; networks and sandboxes stay up for the next start`);
+    daemon.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error(`stop failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
