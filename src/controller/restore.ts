@@ -5,6 +5,7 @@ import { GATEWAY_REQUEST } from "./ipam-allocation.js";
 import { addressSpaceOf, networkOptionsOf, toIpamData } from "./network-ops.js";
 import type { EndpointRecord, IpamConfig, IpamGrant, NetworkRecord, SandboxRecord } from "./records.js";
 import { joinLocked } from "./sandbox-ops.js";
+import { deleteEndpoint } from "./endpoint-ops.js";
 import { writeSandboxFiles } from "./sandbox-files.js";
 
 /** What a restart found and did. */
@@ -16,6 +17,8 @@ export interface RestoreReport {
   kept: number;
   /** Joins whose kernel side was gone and was made again. */
   rebuilt: number;
+  /** Endpoints left by a connect the daemon died in the middle of (never answered): removed. */
+  removed: number;
   /** Objects that could not be restored, with the reason; they stay in the store. */
   failed: string[];
 }
@@ -32,7 +35,7 @@ const why = (err: unknown) => (err instanceof Error ? err.message : String(err))
  * traffic between sandboxes flows on while the daemon is away and after.
  */
 export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
-  const report: RestoreReport = { networks: 0, endpoints: 0, sandboxes: 0, kept: 0, rebuilt: 0, failed: [] };
+  const report: RestoreReport = { networks: 0, endpoints: 0, sandboxes: 0, kept: 0, rebuilt: 0, removed: 0, failed: [] };
   const { networks, endpoints, sandboxes } = await ctx.store.loadAll();
   const poolIds = new Map<string, string>();
   for (const net of networks) {
@@ -64,6 +67,20 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
       report.sandboxes++;
     } catch (err) {
       report.failed.push(`sandbox ${sb.name}: ${why(err)}`);
+    }
+  }
+  // Every endpoint is made by a connect, which joins it at once: one that no
+  // sandbox holds is what a connect interrupted by a crash left behind.
+  for (const ep of [...ctx.endpoints.values()]) {
+    const holder = ep.sandboxId ? ctx.sandboxes.get(ep.sandboxId) : undefined;
+    if (holder?.endpoints.includes(ep.id)) continue;
+    delete ep.join;
+    delete ep.sandboxId;
+    try {
+      await deleteEndpoint(ctx, ep);
+      report.removed++;
+    } catch (err) {
+      report.failed.push(`endpoint ${ep.name} (left by an interrupted connect): ${why(err)}`);
     }
   }
   return report;

@@ -40,7 +40,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       runDir: join(config.dataRoot, "run"),
       store,
       onRestore: (r) => {
-        log.info(`restored ${r.networks} networks, ${r.endpoints} endpoints, ${r.sandboxes} sandboxes (${r.kept} kept, ${r.rebuilt} rebuilt)`);
+        log.info(`restored ${r.networks} networks, ${r.endpoints} endpoints, ${r.sandboxes} sandboxes (${r.kept} joins kept, ${r.rebuilt} rebuilt, ${r.removed} interrupted connects undone)`);
         for (const f of r.failed) log.warn(`not restored: ${f}`);
       },
       onFirewallEvent: (e) => {
