@@ -39,6 +39,12 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
+# The commands on the PATH, as the README promises (links into this checkout).
+link_command() {
+  local target="/usr/local/bin/$1"
+  if [ ! -e "$target" ] || [ -L "$target" ]; then ln -sf "$PWD/bin/$1" "$target"; fi
+}
+
 if [ ! -f dist/.setup-stamp ] || [ package-lock.json -nt dist/.setup-stamp ] || [ ! -f build/Release/cnm_native.node ]; then
   step "installing npm packages, building the native addon and the TypeScript (npm ci)"
   npm ci --no-audit --no-fund
@@ -47,3 +53,5 @@ else
   step "npm packages already installed; compiling TypeScript"
   npx tsc -p .
 fi
+link_command cnm
+link_command cnmd

@@ -16,6 +16,8 @@ export interface DaemonConfig {
    * they get different ones without being told.
    */
   readonly prefix: string;
+  /** Remove every network, sandbox and kernel object of this data root, then the data root itself, and exit. */
+  readonly purge: boolean;
 }
 
 export const DEFAULT_DATA_ROOT = "/var/lib/cnm";
@@ -32,6 +34,8 @@ Options:
   --log-level LEVEL   error, warn, info or debug (default info)
   --prefix PREFIX     prefix of kernel object names, 1-6 of [a-z0-9] (default: cnm for the
                       default data root, else derived from the data root)
+  --purge             remove every network and sandbox of this data root (kernel objects,
+                      firewall tables, the store itself) and exit
   -h, --help          this text`;
 
 /** "cnm" for the default data root; "c" + 5 hex digits of the data root's path otherwise. */
@@ -52,6 +56,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" 
         socket: { type: "string" },
         "log-level": { type: "string" },
         prefix: { type: "string" },
+        purge: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -67,5 +72,5 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" 
   if (!["error", "warn", "info", "debug"].includes(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of error, warn, info, debug`);
   const prefix = v.prefix ?? defaultPrefix(dataRoot);
   if (!/^[a-z][a-z0-9]{0,5}$/.test(prefix)) throw new UsageError(`--prefix: "${prefix}" must be 1-6 of [a-z0-9], starting with a letter`);
-  return { dataRoot, socket: resolve(v.socket ?? DEFAULT_SOCKET), logLevel, prefix };
+  return { dataRoot, socket: resolve(v.socket ?? DEFAULT_SOCKET), logLevel, prefix, purge: v.purge ?? false };
 }

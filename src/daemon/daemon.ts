@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createApiServer, type ApiServer } from "../api/index.js";
 import type { Controller } from "../controller/controller.js";
@@ -27,6 +27,24 @@ async function ensurePredefinedNetworks(c: Controller, prefix: string, log: Logg
     });
     log.info(`created the default bridge network on ${net.ipv4[0]?.pool} (bridge ${prefix}0)`);
   }
+}
+
+/** cnmd --purge: everything this data root made, gone; then the data root. */
+export async function purgeDaemon(config: DaemonConfig, log: Logger): Promise<void> {
+  mkdirSync(config.dataRoot, { recursive: true, mode: 0o700 });
+  const releaseLock = acquireLock(join(config.dataRoot, "cnmd.lock"));
+  const store = new SqliteStateStore(join(config.dataRoot, "state.db"));
+  try {
+    const c = await createLinuxController({ prefix: config.prefix, runDir: join(config.dataRoot, "run"), store, watchFirewall: false });
+    const counts = `${c.networks().length} networks and ${c.sandboxes().length} sandboxes`;
+    await c.destroyAll();
+    await c.close();
+    log.info(`purged ${counts} (prefix ${config.prefix})`);
+  } finally {
+    store.close();
+    releaseLock();
+  }
+  rmSync(config.dataRoot, { recursive: true, force: true });
 }
 
 export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Daemon> {

@@ -1,5 +1,5 @@
 import { parseDaemonArgs, USAGE, UsageError } from "./config.js";
-import { startDaemon } from "./daemon.js";
+import { purgeDaemon, startDaemon } from "./daemon.js";
 import { stderrLogger } from "./logger.js";
 
 /** cnmd's entry point: start, serve, and on SIGTERM/SIGINT stop serving without tearing anything down. */
@@ -19,6 +19,15 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     return;
   }
   const log = stderrLogger(config.logLevel);
+  if (config.purge) {
+    try {
+      await purgeDaemon(config, log);
+      return;
+    } catch (err) {
+      log.error(`purge failed: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    }
+  }
   if (process.getuid?.() !== 0) log.warn("cnmd is not running as root: namespaces, links and nftables will fail");
   let daemon;
   try {
