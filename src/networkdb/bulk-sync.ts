@@ -29,6 +29,11 @@ import {
 import { deferred, withTimeout, type Deferred } from "./memberlist/index.js";
 import type { TableEntry } from "./tables.js";
 
+/** How long an answer to a bulk sync from a not yet known node may wait for it to become known. */
+const ANSWER_PATIENCE = 10_000;
+/** How often it checks. */
+const ANSWER_RETRY = 100;
+
 export class BulkSyncer {
   /** Initiated syncs waiting for the peer's answer, by peer name. */
   private readonly waiting = new Map<string, Deferred<void>>();
@@ -90,23 +95,48 @@ export class BulkSyncer {
     );
   }
 
-  /** The join-time sync of `nid`: with up to joinSyncPeers random peers of the network. */
-  async syncOnJoin(nid: string): Promise<void> {
+  /**
+   * The join-time sync of `nid`, with up to joinSyncPeers random peers of
+   * the network at once. Resolves as soon as one of them has answered (any
+   * node of the network holds its whole table), or when all have failed or
+   * timed out; the others go on in the background.
+   */
+  syncOnJoin(nid: string): Promise<void> {
     const { ctx } = this;
     const peers = randomPeers(ctx.random, ctx.networks.peersOf(nid), ctx.config.joinSyncPeers, ctx.self);
-    await this.syncWithAll(peers);
+    if (peers.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      let left = peers.length;
+      for (const peer of peers) {
+        this.syncNode(ctx.networks.commonNetworks(peer), peer, true)
+          .then(
+            (answered) => {
+              if (answered) resolve();
+            },
+            (err: unknown) => {
+              ctx.counters.bulkSyncFailures++;
+              ctx.logger.warn(`networkdb ${ctx.self}: bulk sync to ${peer} failed: ${(err as Error).message}`);
+            },
+          )
+          .finally(() => {
+            if (--left === 0) resolve();
+          });
+      }
+    });
   }
 
   /**
    * Send our entries of `networks` to `peer` (Docker's bulkSyncNode). When
    * `unsolicited`, wait (up to bulkSyncTimeout) for the peer's answer.
-   * Rejects when a message cannot be sent.
+   * Resolves true when sent (and answered, if unsolicited), false when the
+   * peer is not an active member or the answer timed out; rejects when a
+   * message cannot be sent.
    */
-  async syncNode(networks: readonly string[], peer: string, unsolicited: boolean): Promise<void> {
+  async syncNode(networks: readonly string[], peer: string, unsolicited: boolean): Promise<boolean> {
     const { ctx } = this;
     const target = ctx.nodes.get(peer);
     // Only active members are synced with (as Docker: a failed node is reconnected first).
-    if (target === undefined || target.state !== "active" || ctx.closed) return;
+    if (target === undefined || target.state !== "active" || ctx.closed) return false;
     const ml = memberlistOf(ctx);
     const chunkBytes = ctx.config.bulkSyncChunkBytes;
     const send = async (parts: Uint8Array[], last: boolean): Promise<void> => {
@@ -150,10 +180,11 @@ export class BulkSyncer {
       if (answer !== undefined && this.waiting.get(peer) === answer) this.waiting.delete(peer);
       throw err;
     }
-    if (answer === undefined) return;
+    if (answer === undefined) return true;
     const done = await withTimeout(ctx.clock, answer.promise.then(() => true), ctx.config.bulkSyncTimeout);
     if (this.waiting.get(peer) === answer) this.waiting.delete(peer);
     if (done !== true) ctx.logger.warn(`networkdb ${ctx.self}: bulk sync to ${peer} timed out waiting for its answer`);
+    return done === true;
   }
 
   /** A live entry as CREATE (even after updates), a tombstone as DELETE with its remaining life. */
@@ -194,9 +225,30 @@ export class BulkSyncer {
       const n = ctx.networks.local(nid);
       return n !== undefined && !n.leaving;
     });
-    this.syncNode(networks, bsm.node, false).catch((err: unknown) => {
+    this.answer(networks, bsm.node, ctx.clock.now() + ANSWER_PATIENCE);
+  }
+
+  /**
+   * Answer a peer's bulk sync. A node that has just joined the cluster may
+   * sync with us before memberlist has told us about it (its alive is still
+   * being gossiped), and without its address there is no answering; Docker
+   * then never answers and the peer waits 30 s. Here the answer waits for
+   * the node to become known, retrying until `deadline`.
+   */
+  private answer(networks: string[], peer: string, deadline: number): void {
+    const { ctx } = this;
+    if (ctx.closed) return;
+    if (ctx.nodes.get(peer)?.state !== "active") {
+      if (ctx.clock.now() >= deadline) {
+        ctx.logger.warn(`networkdb ${ctx.self}: cannot answer the bulk sync of unknown node ${peer}`);
+        return;
+      }
+      ctx.clock.setTimeout(() => this.answer(networks, peer, deadline), ANSWER_RETRY);
+      return;
+    }
+    this.syncNode(networks, peer, false).catch((err: unknown) => {
       ctx.counters.bulkSyncFailures++;
-      ctx.logger.warn(`networkdb ${ctx.self}: answering the bulk sync of ${bsm.node} failed: ${(err as Error).message}`);
+      ctx.logger.warn(`networkdb ${ctx.self}: answering the bulk sync of ${peer} failed: ${(err as Error).message}`);
     });
   }
 

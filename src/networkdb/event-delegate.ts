@@ -26,7 +26,7 @@ export class NetworkDBEventDelegate implements EventDelegate {
     const known = ctx.nodes.get(node.name);
     if (known !== undefined && known.state !== "active") {
       // Back from failed or left: the same node, same name.
-      known.node = node;
+      ctx.nodes.updateNode(node);
       changeNodeState(ctx, node.name, "active");
       return;
     }

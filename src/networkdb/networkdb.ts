@@ -280,6 +280,16 @@ export class NetworkDB {
     });
   }
 
+  /** Number of active members of the cluster (ourselves included): clusterPeers().length, cheaply. */
+  clusterSize(): number {
+    return this.ctx.nodes.numActive;
+  }
+
+  /** Number of nodes in a network (ourselves included when joined): peers(nid).length, cheaply. */
+  networkSize(nid: string): number {
+    return this.ctx.networks.countOf(nid);
+  }
+
   /** The active members of the cluster (ourselves included). */
   clusterPeers(): PeerInfo[] {
     return this.ctx.nodes.active().map((n) => ({ name: n.node.name, ip: n.node.addr }));

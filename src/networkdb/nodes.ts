@@ -22,6 +22,8 @@ export interface ClusterNode {
 
 export class ClusterNodes {
   private readonly byName = new Map<string, ClusterNode>();
+  /** "addr port" -> names of the nodes known at that address (usually one). */
+  private readonly byAddress = new Map<string, Set<string>>();
   private activeCount = 0;
 
   get(name: string): ClusterNode | undefined {
@@ -57,10 +59,39 @@ export class ClusterNodes {
   add(node: Node): ClusterNode {
     const old = this.byName.get(node.name);
     if (old?.state === "active") this.activeCount--;
+    if (old !== undefined) this.unindex(old.node);
     const n: ClusterNode = { node, state: "active", ltime: 0, reapAt: 0 };
     this.byName.set(node.name, n);
+    this.index(node);
     this.activeCount++;
     return n;
+  }
+
+  /** memberlist has a newer view of a known node (same name): keep it, and the address index right. */
+  updateNode(node: Node): void {
+    const n = this.byName.get(node.name);
+    if (n === undefined) return;
+    this.unindex(n.node);
+    n.node = node;
+    this.index(node);
+  }
+
+  private index(node: Node): void {
+    const k = addressKey(node);
+    let names = this.byAddress.get(k);
+    if (names === undefined) {
+      names = new Set();
+      this.byAddress.set(k, names);
+    }
+    names.add(node.name);
+  }
+
+  private unindex(node: Node): void {
+    const k = addressKey(node);
+    const names = this.byAddress.get(k);
+    if (names === undefined) return;
+    names.delete(node.name);
+    if (names.size === 0) this.byAddress.delete(k);
   }
 
   /**
@@ -90,11 +121,13 @@ export class ClusterNodes {
    * moved to left), if any (Docker's purgeReincarnation).
    */
   findReincarnation(node: Node): string | undefined {
+    const names = this.byAddress.get(addressKey(node));
+    if (names === undefined) return undefined;
+    // Docker looks among active nodes first, then failed, then left.
     for (const state of ["active", "failed", "left"] as const) {
-      for (const n of this.byName.values()) {
-        if (n.state === state && n.node.name !== node.name && n.node.addr === node.addr && n.node.port === node.port) {
-          return n.node.name;
-        }
+      for (const name of names) {
+        const n = this.byName.get(name);
+        if (n !== undefined && n.state === state && name !== node.name) return name;
       }
     }
     return undefined;
@@ -106,9 +139,14 @@ export class ClusterNodes {
     for (const [name, n] of this.byName) {
       if (n.state !== "active" && n.reapAt <= now) {
         this.byName.delete(name);
+        this.unindex(n.node);
         gone.push(name);
       }
     }
     return gone;
   }
+}
+
+function addressKey(node: Node): string {
+  return `${node.addr} ${node.port}`;
 }
