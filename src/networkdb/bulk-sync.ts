@@ -27,7 +27,7 @@ import {
   type BulkSyncFields,
 } from "./codec.js";
 import { deferred, withTimeout, type Deferred } from "./memberlist/index.js";
-import type { TableEntry } from "./tables.js";
+import { valueBytes, type TableEntry } from "./tables.js";
 
 /** How long an answer to a bulk sync from a not yet known node may wait for it to become known. */
 const ANSWER_PATIENCE = 10_000;
@@ -201,7 +201,7 @@ export class BulkSyncer {
       nid,
       table,
       key,
-      value: entry.value,
+      value: valueBytes(entry.value),
       residualReapTime: residual,
     });
   }

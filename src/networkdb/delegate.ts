@@ -10,13 +10,15 @@
  *    what we hold; applied ones are queued again for gossip.
  *  - Table events: ignored when not newer than the entry we hold, when we
  *    are not (or no longer) in the network, or when the owner is not in it;
- *    a delete for an unknown entry is only kept from a bulk sync (an old
- *    datagram could outlive the tombstone it would recreate); applied
- *    events are re-gossiped once the network is in sync (as Go does); a
- *    tombstone's remaining life travels with it (residual_reap_time).
- *  - cnm additions: an event for a key we do not hold, at or below its
- *    owner's resurrection floor, is refused (see tables.ts); watchers get
- *    the change as it affects this node (create/update/delete of the live
+ *    applied events are re-gossiped once the network is in sync (as Go
+ *    does); a tombstone's remaining life travels with it
+ *    (residual_reap_time).
+ *  - cnm additions: equal Lamport times are broken by owner name; a delete
+ *    for an entry never seen is kept as a tombstone whatever brought it
+ *    (Docker drops a datagram's, which lets a create delayed behind it
+ *    back in); an event for a key we do not hold, at or below its owner's
+ *    resurrection floor, is refused (see tables.ts); watchers get the
+ *    change as it affects this node (create/update/delete of the live
  *    value), not the event's own type, so a late delete of a key never
  *    seen is not reported.
  *  - localState / mergeRemoteState: the network attachments of every node,
@@ -46,7 +48,7 @@ import { reapNetworkInterval } from "./config.js";
 import { datagramBudget, fitsAlone } from "./datagram.js";
 import type { Delegate } from "./memberlist/index.js";
 import { changeNodeState, markNetworkEntriesDeleted } from "./ownership.js";
-import { ownedCopy } from "./tables.js";
+import { storedValue, type TableEntry } from "./tables.js";
 import { WireError } from "./wire/index.js";
 
 /** Nesting allowed: Docker nests at most bulk sync > compound > event. */
@@ -225,22 +227,13 @@ export function applyTableEvent(ctx: Context, event: TableEventFields, isBulkSyn
 
   const old = store.get(event.table, event.nid, event.key);
   if (old !== undefined) {
-    if (old.ltime >= event.ltime) {
+    if (!isNewer(event, old)) {
       counters.tableEventsStale++;
       return false;
     }
-  } else {
-    if (isDelete && !isBulkSync) {
-      // A delete for an entry we never had, from a datagram: it may have
-      // been queued so long that its residual reap time is stale. Bulk syncs
-      // carry up-to-date residual times; wait for one.
-      counters.tableEventsStale++;
-      return false;
-    }
-    if (event.ltime <= store.floor(event.nid, event.node)) {
-      counters.tableEventsBelowFloor++;
-      return false;
-    }
+  } else if (event.ltime <= store.floor(event.nid, event.node)) {
+    counters.tableEventsBelowFloor++;
+    return false;
   }
 
   let reapAt = 0;
@@ -249,9 +242,8 @@ export function applyTableEvent(ctx: Context, event: TableEventFields, isBulkSyn
     const residual = event.residualReapTime > 0 ? event.residualReapTime * 1000 : config.reapEntryInterval;
     reapAt = ctx.clock.now() + residual;
   }
-  const value = ownedCopy(event.value);
   store.set(event.table, event.nid, event.key, {
-    value,
+    value: storedValue(event.value),
     owner: event.node,
     ltime: event.ltime,
     deleting: isDelete,
@@ -260,18 +252,36 @@ export function applyTableEvent(ctx: Context, event: TableEventFields, isBulkSyn
   counters.tableEventsApplied++;
 
   if (old === undefined && isDelete) {
-    // A tombstone for an entry we never had (from a bulk sync): kept so that
-    // no create gets accepted; spread it only if it still has a long life.
-    return network.inSync && reapAt - ctx.clock.now() > config.reapEntryInterval / 6;
+    // A tombstone for an entry we never had. Docker keeps it only from a bulk
+    // sync (whose residual time is fresh) and drops a datagram's, whose
+    // residual time may be stale after a long wait in a queue; but then a
+    // create delayed behind that delete is accepted and the entry comes back
+    // until the next repair. cnm keeps it either way, so no older create can
+    // get in, and spreads it only from a bulk sync and while it still has a
+    // long life (Docker's rule), so a stale one does not travel.
+    return isBulkSync && network.inSync && reapAt - ctx.clock.now() > config.reapEntryInterval / 6;
   }
 
   const wasLive = old !== undefined && !old.deleting;
+  const value = event.value.slice();
   if (isDelete) {
     if (wasLive) ctx.watchers.emit("delete", event.table, event.nid, event.key, value);
   } else {
     ctx.watchers.emit(wasLive ? "update" : "create", event.table, event.nid, event.key, value);
   }
   return network.inSync;
+}
+
+/**
+ * True when `event` supersedes `entry`: a larger Lamport time, or (cnm) the
+ * same time from an owner with a larger name. Docker keeps whichever of two
+ * concurrent same-time writes arrived first, so nodes can disagree forever
+ * (bulk syncs do not fix equal times); the tie-break makes every cnm node
+ * pick the same one. Same time and owner is the same event: not newer.
+ */
+function isNewer(event: TableEventFields, entry: TableEntry): boolean {
+  if (event.ltime !== entry.ltime) return event.ltime > entry.ltime;
+  return event.node > entry.owner;
 }
 
 /** memberlist's Delegate, implemented for NetworkDB. */

@@ -141,7 +141,7 @@ export function collectDiagnostics(ctx: Context): NetworkDBDiagnostics {
         deleting: e.deleting,
         reapInSeconds: e.deleting ? Math.max(0, (e.reapAt - now) / 1000) : null,
         valueBytes: e.value.length,
-        valueHex: Buffer.from(e.value.buffer, e.value.byteOffset, Math.min(64, e.value.length)).toString("hex"),
+        valueHex: Buffer.from(e.value.slice(0, 64), "latin1").toString("hex"),
       });
     }
     tables[table] = list.sort((a, b) => (a.nid + "/" + a.key < b.nid + "/" + b.key ? -1 : 1));

@@ -40,7 +40,7 @@ import { Networks, type LocalNetwork } from "./networks.js";
 import { ClusterNodes } from "./nodes.js";
 import { markNetworkEntriesDeleted } from "./ownership.js";
 import { NetworkDBError } from "./errors.js";
-import { TableStore, ownedCopy, type TableEntry } from "./tables.js";
+import { TableStore, storedValue, valueBytes, type TableEntry } from "./tables.js";
 import { WatchHub, type Watch, type WatchEvent } from "./watch.js";
 
 /** A member of the cluster or of a network. */
@@ -234,20 +234,20 @@ export class NetworkDB {
     if (old === undefined || old.deleting) {
       throw new NetworkDBError("not-found", `entry ${table}/${nid}/${key} does not exist or is being deleted`);
     }
-    this.write(TableEventType.Delete, table, nid, key, old.value, true);
+    this.write(TableEventType.Delete, table, nid, key, valueBytes(old.value), true);
   }
 
   /** The value of a live entry (a copy), or undefined. */
   getEntry(table: string, nid: string, key: string): Uint8Array | undefined {
     const e = this.ctx.store.get(table, nid, key);
-    return e === undefined || e.deleting ? undefined : e.value.slice();
+    return e === undefined || e.deleting ? undefined : valueBytes(e.value);
   }
 
   /** The live entries of a table in a network, by key (values are copies). */
   getTableByNetwork(table: string, nid: string): Map<string, TableElem> {
     const out = new Map<string, TableElem>();
     for (const [key, e] of this.ctx.store.tableOf(table, nid) ?? []) {
-      if (!e.deleting) out.set(key, { value: e.value.slice(), owner: e.owner });
+      if (!e.deleting) out.set(key, { value: valueBytes(e.value), owner: e.owner });
     }
     return out;
   }
@@ -259,7 +259,7 @@ export class NetworkDB {
    */
   walkTable(table: string, fn: (nid: string, key: string, value: Uint8Array, deleting: boolean) => boolean | void): void {
     const snapshot: [string, string, TableEntry][] = [...this.ctx.store.table(table)];
-    for (const [nid, key, e] of snapshot) if (fn(nid, key, e.value.slice(), e.deleting) === true) return;
+    for (const [nid, key, e] of snapshot) if (fn(nid, key, valueBytes(e.value), e.deleting) === true) return;
   }
 
   /**
@@ -367,7 +367,7 @@ export class NetworkDB {
     const { ctx } = this;
     const now = ctx.clock.now();
     const entry: TableEntry = {
-      value: deleting ? value : ownedCopy(value),
+      value: storedValue(value),
       owner: ctx.self,
       ltime: ctx.clocks.table.increment(),
       deleting,
@@ -381,7 +381,7 @@ export class NetworkDB {
       nid,
       table,
       key,
-      value: entry.value,
+      value,
       residualReapTime: deleting ? Math.trunc(ctx.config.reapEntryInterval / 1000) : 0,
     });
     const peers = ctx.networks.peersOf(nid);

@@ -18,6 +18,7 @@
  * Watchers hear a delete for every live entry that goes.
  */
 import type { Context } from "./context.js";
+import { valueBytes } from "./tables.js";
 
 /** Mark the entries of `node` in `nid` deleted (`node` = ourselves: see above). */
 export function markNetworkEntriesDeleted(ctx: Context, nid: string, node: string): void {
@@ -36,7 +37,7 @@ export function markNetworkEntriesDeleted(ctx: Context, nid: string, node: strin
     } else {
       store.delete(table, nid, key);
     }
-    watchers.emit("delete", table, nid, key, entry.value);
+    watchers.emit("delete", table, nid, key, valueBytes(entry.value));
   }
   // Remote entries were dropped without tombstones: their owners' older
   // entries must be accepted again if we rejoin.
@@ -49,7 +50,7 @@ export function dropNodeEntries(ctx: Context, node: string): void {
   for (const [nid, table, key, entry] of store.all()) {
     if (entry.owner !== node || entry.deleting) continue;
     store.delete(table, nid, key);
-    watchers.emit("delete", table, nid, key, entry.value);
+    watchers.emit("delete", table, nid, key, valueBytes(entry.value));
   }
   store.clearOwnerFloors(node);
 }
