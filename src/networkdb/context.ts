@@ -31,6 +31,8 @@ export interface Context {
   ml: Memberlist | null;
   /** Set by close()/shutdown(): periodic work stops, the API refuses. */
   closed: boolean;
+  /** Called when another node is seen joining a network (after the attachment is recorded). */
+  onNetworkJoin: (nid: string, node: string) => void;
 }
 
 /** The memberlist of a context that has finished starting. */

@@ -203,6 +203,7 @@ export function applyNetworkEvent(ctx: Context, event: NetworkEventFields): bool
   // become tombstones, so a bulk sync with a node that missed the leave
   // spreads the deletion.
   if (outcome === "left") markNetworkEntriesDeleted(ctx, event.nid, event.node);
+  else ctx.onNetworkJoin(event.nid, event.node);
   ctx.counters.networkEventsApplied++;
   return true;
 }

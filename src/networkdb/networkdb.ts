@@ -114,6 +114,7 @@ export class NetworkDB {
       counters: newCounters(),
       ml: null,
       closed: false,
+      onNetworkJoin: (nid, node) => this.networkJoinSeen(nid, node),
     };
     this.direct = new DirectSender(this.ctx);
     this.syncer = new BulkSyncer(this.ctx);
@@ -174,6 +175,7 @@ export class NetworkDB {
       leaving: false,
       reapAt: 0,
       inSync: false,
+      awaitingPeer: false,
       tableBroadcasts:
         existing?.tableBroadcasts ??
         newTableQueue(() => ctx.networks.countOf(nid), ctx.config.tableRetransmitMult),
@@ -181,6 +183,8 @@ export class NetworkDB {
     };
     ctx.networks.setLocal(network);
     this.sendNetworkEvent(nid, MembershipEventType.Join, ltime);
+    // Alone as far as we know: sync with the first peer we hear of instead (networkJoinSeen).
+    network.awaitingPeer = ctx.networks.countOf(nid) <= 1;
     await this.syncer.syncOnJoin(nid);
     // Best effort, as Docker: re-gossip starts once the first sync is over, whatever its result.
     if (ctx.networks.local(nid) === network) network.inSync = true;
@@ -392,6 +396,18 @@ export class NetworkDB {
       ctx.networks.local(nid)!.tableBroadcasts.queueBroadcast(new TableEventBroadcast(nid, table, key, msg));
     }
     this.direct.send(msg, targets);
+  }
+
+  /**
+   * Another node joined a network. If we joined it before knowing any of
+   * its members (so our join synced with nobody), sync with this one now
+   * rather than wait for the periodic sync.
+   */
+  private networkJoinSeen(nid: string, node: string): void {
+    const network = this.ctx.networks.local(nid);
+    if (network === undefined || network.leaving || !network.awaitingPeer) return;
+    network.awaitingPeer = false;
+    void this.syncer.syncWithAll([node]);
   }
 
   /** Forward a freshly learned table event to a few peers at once (forwardFanout). */

@@ -28,6 +28,11 @@ export interface NetworkAttachment {
 export interface LocalNetwork extends NetworkAttachment {
   /** Set once the join-time bulk sync is done: only then are received events re-gossiped (as Docker). */
   inSync: boolean;
+  /**
+   * cnm: the join found no peer to sync with (their attachments had not
+   * reached us yet); the first peer seen joining gets a sync.
+   */
+  awaitingPeer: boolean;
   /** Table events waiting to be gossiped to the network's peers. */
   readonly tableBroadcasts: TransmitLimitedQueue;
   /** Table events gossiped since the last stats line (diagnostics). */

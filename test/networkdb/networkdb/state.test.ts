@@ -155,7 +155,7 @@ describe("network attachments", () => {
     n.applyNetworkEvent({ type: "join", ltime: 1, node: "a", nid: "y" }, known, 0);
     n.applyNetworkEvent({ type: "leave", ltime: 2, node: "a", nid: "y" }, known, 50);
     for (const id of ["x", "y"]) {
-      n.setLocal({ id, ltime: 1, leaving: false, reapAt: 0, inSync: true, tableBroadcasts: null!, messagesSent: 0 });
+      n.setLocal({ id, ltime: 1, leaving: false, reapAt: 0, inSync: true, awaitingPeer: false, tableBroadcasts: null!, messagesSent: 0 });
     }
     assert.deepEqual(n.commonNetworks("a"), ["x"]);
     assert.deepEqual(n.reap(49), []);
