@@ -25,13 +25,11 @@ export class DaemonProcess {
     this.child = child;
     child.stderr!.on("data", (d) => (this.log += d));
     const deadline = Date.now() + 20_000;
+    const startedAt = this.log.length;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`cnmd exited with ${child.exitCode}:\n${this.log}`);
-      try {
-        if ((await this.call("GET", "/_ping")).status === 200) return;
-      } catch {
-        // Not listening yet.
-      }
+      if (child.exitCode !== null) throw new Error(`cnmd exited with ${child.exitCode}:\n${this.log.slice(startedAt)}`);
+      // Ready when this process says so (another daemon may answer on the same socket).
+      if (this.log.slice(startedAt).includes("cnmd listening on")) return;
       if (Date.now() > deadline) throw new Error(`cnmd did not answer within 20 s:\n${this.log}`);
       await new Promise((r) => setTimeout(r, 50));
     }
