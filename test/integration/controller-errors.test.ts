@@ -1,23 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, type Controller } from "../../src/index.js";
-import { leftoverLinks, leftoverNamespaces, newController, sweep, uniquePrefix } from "./helpers.js";
+import { leftoverLinks, leftoverNamespaces, controllerFixture } from "./helpers.js";
 
 /** Bad input gets a clear error and leaves no trace, in the controller or the kernel. */
 describe("controller errors", () => {
-  const prefix = uniquePrefix();
+  const fixture = controllerFixture();
+  const prefix = fixture.prefix;
   let c: Controller;
-
-  before(async () => {
-    c = await newController(prefix);
-  });
-  after(async () => {
-    try {
-      await c.destroyAll();
-      await c.close();
-    } finally {
-      sweep(prefix);
-    }
+  before(() => {
+    c = fixture.c;
   });
 
   it("rejects a second network with the same name, naming it", async () => {

@@ -1,6 +1,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
+import { after, before } from "node:test";
 import { createLinuxController, type Controller } from "../../src/index.js";
 
 const run = promisify(execFile);
@@ -12,6 +13,33 @@ export function uniquePrefix(): string {
 
 export async function newController(prefix: string): Promise<Controller> {
   return createLinuxController({ prefix, runDir: `/run/cnm-test/${prefix}` });
+}
+
+/**
+ * A controller for one test file: made before its tests, torn down after them
+ * (and every kernel object with its prefix swept), pass or fail.
+ */
+export function controllerFixture(): { readonly prefix: string; readonly c: Controller } {
+  const prefix = uniquePrefix();
+  let controller: Controller | undefined;
+  before(async () => {
+    controller = await newController(prefix);
+  });
+  after(async () => {
+    try {
+      await controller?.destroyAll();
+      await controller?.close();
+    } finally {
+      sweep(prefix);
+    }
+  });
+  return {
+    prefix,
+    get c(): Controller {
+      if (!controller) throw new Error("the controller fixture is used before its before() hook ran");
+      return controller;
+    },
+  };
 }
 
 /**

@@ -1,23 +1,15 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { ExhaustedError, type Controller } from "../../src/index.js";
-import { canPing, settledLeftoverLinks, newController, plain, sweep, uniquePrefix } from "./helpers.js";
+import { canPing, controllerFixture, plain, settledLeftoverLinks } from "./helpers.js";
 
 describe("IPv6, MTU, concurrency and the bridge's port limit", () => {
-  const prefix = uniquePrefix();
+  const fixture = controllerFixture();
+  const prefix = fixture.prefix;
   let c: Controller;
-
-  before(async () => {
-    c = await newController(prefix);
-  });
-  after(async () => {
-    try {
-      await c.destroyAll();
-      await c.close();
-    } finally {
-      sweep(prefix);
-    }
+  before(() => {
+    c = fixture.c;
   });
 
   it("dual-stack sandboxes reach each other over IPv6 and get an IPv6 default route", async () => {
