@@ -11,7 +11,7 @@
  * peers; a join of a node unknown to the cluster is ignored (if it died we
  * would never hear of it and keep it forever).
  */
-import type { TransmitLimitedQueue } from "./memberlist/index.js";
+import type { TransmitQueue } from "./broadcasts.js";
 
 /** One node's attachment to one network. */
 export interface NetworkAttachment {
@@ -34,7 +34,7 @@ export interface LocalNetwork extends NetworkAttachment {
    */
   awaitingPeer: boolean;
   /** Table events waiting to be gossiped to the network's peers. */
-  readonly tableBroadcasts: TransmitLimitedQueue;
+  readonly tableBroadcasts: TransmitQueue;
   /** Table events gossiped since the last stats line (diagnostics). */
   messagesSent: number;
 }

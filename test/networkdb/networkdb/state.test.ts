@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { NetworkEventBroadcast, NodeEventBroadcast, TableEventBroadcast, TransmitQueue } from "../../../src/networkdb/broadcasts.js";
 import { compoundMessageSize, compoundPartSize } from "../../../src/networkdb/codec.js";
 import { randomPeers } from "../../../src/networkdb/context.js";
 import { packCompounds } from "../../../src/networkdb/datagram.js";
@@ -226,6 +227,40 @@ describe("peer choice and packing", () => {
       assert.ok(size <= 1000, `packet of ${size} bytes`);
     }
     assert.deepEqual(packets.flat().map((m) => m.length), [100, 300, 500, 40, 700]);
+  });
+});
+
+describe("transmit queue", () => {
+  const msg = (s: string): Uint8Array => bytes(s);
+  const text = (ms: Uint8Array[]): string[] => ms.map((m) => new TextDecoder().decode(m));
+
+  it("sends each broadcast retransmitMult * ceil(log10(n + 1)) times, least transmitted and newest first", () => {
+    const q = new TransmitQueue(() => 9, 2); // limit 2 * 1 = 2
+    q.queueBroadcast(new TableEventBroadcast("n", "t", "a", msg("a")));
+    q.queueBroadcast(new TableEventBroadcast("n", "t", "b", msg("b")));
+    assert.deepEqual(text(q.getBroadcasts(0, 1)), ["b"], "only one fits: the newest");
+    q.queueBroadcast(new TableEventBroadcast("n", "t", "c", msg("c")));
+    assert.deepEqual(text(q.getBroadcasts(0, 100)), ["c", "a", "b"]);
+    assert.equal(q.numQueued(), 2, "b reached its limit");
+    assert.deepEqual(text(q.getBroadcasts(0, 100)), ["c", "a"]);
+    assert.equal(q.numQueued(), 0);
+    assert.deepEqual(q.getBroadcasts(0, 100), []);
+  });
+
+  it("replaces a queued broadcast about the same thing, finishing it, and respects overhead", () => {
+    const q = new TransmitQueue(() => 1000, 4);
+    let finished = 0;
+    const node = new NodeEventBroadcast(msg("node"), () => finished++);
+    q.queueBroadcast(node);
+    q.queueBroadcast(new NetworkEventBroadcast("x", "a", msg("join")));
+    q.queueBroadcast(new NetworkEventBroadcast("x", "a", msg("leave")));
+    q.queueBroadcast(new NetworkEventBroadcast("x", "b", msg("other")));
+    assert.equal(q.numQueued(), 3);
+    assert.deepEqual(text(q.getBroadcasts(10, 100)).sort(), ["leave", "node", "other"]);
+    assert.deepEqual(text(q.getBroadcasts(10, 25)), ["other"], "overhead counts: one message of 5 + 10 fits in 25");
+    for (let i = 0; i < 20; i++) q.getBroadcasts(0, 1000);
+    assert.equal(finished, 1, "the node event finished once, after its transmissions");
+    assert.equal(q.numQueued(), 0);
   });
 });
 
