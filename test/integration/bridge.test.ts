@@ -129,9 +129,10 @@ describe("bridge networks on real namespaces", () => {
     assert.equal(await fetchReply(same.sandbox.key, "tcp", hostAddress, 18080), "hello-tcp", "hairpin");
     assert.equal(await fetchReply(server.sandbox.key, "tcp", hostAddress, 18080), "hello-tcp", "its own published port");
     // The ephemeral port comes from Docker's range and is reported by the driver.
-    const nft = execFileSync("nft", ["-j", "list", "table", "inet", prefix], { encoding: "utf8" });
-    const ephemeral = [...nft.matchAll(/"elem":\s*\[[^\]]*\]/g)].length >= 0 ? findEphemeral(nft) : undefined;
-    assert.ok(ephemeral !== undefined && ephemeral >= 49153 && ephemeral <= 60999, `ephemeral port ${ephemeral}`);
+    const serverEp = c.networkEndpoints("pub").find((e) => e.endpoint.name === "pub-server")!.endpoint;
+    const portmap = (await c.endpointOperInfo("pub", serverEp.id))["com.docker.network.portmap"] as { Port: number; HostPort: number }[];
+    const ephemeral = portmap.find((m) => m.Port === 9090)?.HostPort ?? 0;
+    assert.ok(ephemeral >= 49153 && ephemeral <= 60999, `ephemeral port ${ephemeral}`);
     assert.equal(await fetchReply(undefined, "tcp", "127.0.0.1", ephemeral), "hello-ephemeral");
     // Once the server leaves, its ports are gone.
     await c.disconnect("pub", "pub-server");
@@ -172,10 +173,3 @@ describe("bridge networks on real namespaces", () => {
     assert.doesNotMatch(addrs, /10\.201\./);
   });
 });
-
-/** The host port of the mapping to container port 9090, read from the nftables map. */
-function findEphemeral(nftJson: string): number | undefined {
-  const text = nftJson;
-  const m = /(\d{5})[^\d]{1,200}?9090/.exec(text);
-  return m ? Number(m[1]) : undefined;
-}
