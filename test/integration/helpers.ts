@@ -1,5 +1,6 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { promisify } from "node:util";
 import { after, before } from "node:test";
 import { createLinuxController, type Controller } from "../../src/index.js";
@@ -60,6 +61,7 @@ export function sweep(prefix: string): void {
     }
   }
   for (const t of leftoverTables(prefix)) execFileSync("nft", ["delete", "table", ...t.split(" ")]);
+  rmSync(`/run/cnm-test/${prefix}`, { recursive: true, force: true });
 }
 
 /**
