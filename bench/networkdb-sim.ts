@@ -322,8 +322,8 @@ async function main(): Promise<void> {
   const out: Record<string, number | string> = {};
   const rounds = (ms: number): number => round(ms / GOSSIP_INTERVAL);
   const record = (prefix: string, n: number, s: Spread): void => {
-    out[`${prefix}ms_99pct_n${n}`] = s.ms99;
-    out[`${prefix}ms_100pct_n${n}`] = s.ms100;
+    out[`${prefix}ms_99pct_n${n}`] = round(s.ms99, 1);
+    out[`${prefix}ms_100pct_n${n}`] = round(s.ms100, 1);
     out[`${prefix}rounds_99pct_n${n}`] = rounds(s.ms99);
     out[`${prefix}rounds_100pct_n${n}`] = rounds(s.ms100);
     out[`${prefix}rounds_100pct_worst_n${n}`] = rounds(s.worst100);
@@ -353,8 +353,8 @@ async function main(): Promise<void> {
     record("model_gossip_only_", n, gossip);
     record("model_loss10_", n, lossy);
     log(
-      `model n=${n}: direct 100% in ${direct.ms100} ms, gossip only 100% in ${gossip.ms100} ms ` +
-        `(${rounds(gossip.ms100)} rounds), 10% loss 100% in ${lossy.ms100} ms (${wall(t0)})`,
+      `model n=${n}: direct 100% in ${round(direct.ms100, 1)} ms, gossip only 100% in ${round(gossip.ms100, 1)} ms ` +
+        `(${rounds(gossip.ms100)} rounds), 10% loss 100% in ${round(lossy.ms100, 1)} ms (${wall(t0)})`,
     );
   }
   out["gossip_interval_ms"] = GOSSIP_INTERVAL;

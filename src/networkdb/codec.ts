@@ -4,9 +4,10 @@
  * forwarded unchanged (re-gossip sends the very bytes it received, as Go
  * does).
  *
- * The hot messages (the GossipMessage envelope, COMPOUND framing and
- * TableEvent: every datagram and every bulk-synced entry) are read and
- * written here by hand, because the generated protobuf-es code costs
+ * The hot messages (the GossipMessage envelope, COMPOUND framing,
+ * TableEvent: every datagram and every bulk-synced entry; network and node
+ * events are read by hand too, since every node re-gossips them) are read
+ * and written here by hand, because the generated protobuf-es code costs
  * several microseconds per message and a bulk sync or a large simulation
  * handles millions. The output is byte-identical to gogoproto's (fields in
  * ascending order, proto3 zero values omitted), which the tests check
@@ -309,7 +310,12 @@ class ProtoReader {
   }
 
   string(): string {
-    return decodeUtf8(this.bytes());
+    const len = this.varint();
+    const start = this.pos;
+    const end = start + len;
+    if (end > this.buf.length) throw new WireError("malformed", "networkdb protobuf: input ends inside a field");
+    this.pos = end;
+    return len <= INTERN_MAX ? interned(this.buf, start, end) : decodeUtf8(this.buf.subarray(start, end));
   }
 
   /** Skip a field of `wireType` (groups are not used by NetworkDB and refused). */
@@ -344,6 +350,44 @@ class ProtoReader {
     if (this.pos + n > this.buf.length) throw new WireError("malformed", "networkdb protobuf: input ends inside a field");
     this.pos += n;
   }
+}
+
+/** Longest string interned (node names, network IDs, table names and most keys are shorter). */
+const INTERN_MAX = 64;
+const INTERN_SLOTS = 4096;
+/** Recently decoded short strings by a hash of their bytes (one per slot, the newest wins). */
+const internTable: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS);
+
+/**
+ * The string the bytes buf[start..end) spell, the same instance as last
+ * time if they were seen recently. Every message repeats the same few node
+ * names and network IDs; handing out one instance spares an allocation and
+ * lets map lookups by these strings use their cached hash.
+ */
+function interned(buf: Uint8Array, start: number, end: number): string {
+  let h = 0x811c9dc5;
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c >= 0x80) ascii = false;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  if (!ascii) return decodeUtf8(buf.subarray(start, end));
+  const slot = (h >>> 0) % INTERN_SLOTS;
+  const known = internTable[slot];
+  if (known !== undefined && known.length === end - start) {
+    let same = true;
+    for (let i = 0; i < known.length; i++) {
+      if (known.charCodeAt(i) !== buf[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return known;
+  }
+  const s = String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+  internTable[slot] = s;
+  return s;
 }
 
 function decodeUtf8(b: Uint8Array): string {
@@ -466,9 +510,30 @@ function time(v: bigint): number {
   return Number(v);
 }
 
+/** A NetworkEvent (hand-read: every node re-gossips every join, so these are many). */
 export function decodeNetworkEvent(data: Uint8Array): NetworkEventFields {
-  const m = parse(() => fromBinary(pb.NetworkEventSchema, data));
-  return { type: m.type, ltime: time(m.lTime), node: m.nodeName, nid: m.networkId };
+  const r = new ProtoReader(data);
+  const e: NetworkEventFields = { type: 0, ltime: 0, node: "", nid: "" };
+  while (!r.done) {
+    const tag = r.varint();
+    switch (tag) {
+      case (1 << 3) | 0:
+        e.type = r.int32();
+        break;
+      case (2 << 3) | 0:
+        e.ltime = r.varint();
+        break;
+      case (3 << 3) | 2:
+        e.node = r.string();
+        break;
+      case (4 << 3) | 2:
+        e.nid = r.string();
+        break;
+      default:
+        r.skip(tag & 7);
+    }
+  }
+  return e;
 }
 
 export function encodeNetworkEventMessage(e: NetworkEventFields): Uint8Array {
@@ -476,9 +541,27 @@ export function encodeNetworkEventMessage(e: NetworkEventFields): Uint8Array {
   return encodeEnvelope(GossipType.NetworkEvent, toBinary(pb.NetworkEventSchema, m));
 }
 
+/** A NodeEvent (hand-read, as network events). */
 export function decodeNodeEvent(data: Uint8Array): NodeEventFields {
-  const m = parse(() => fromBinary(pb.NodeEventSchema, data));
-  return { type: m.type, ltime: time(m.lTime), node: m.nodeName };
+  const r = new ProtoReader(data);
+  const e: NodeEventFields = { type: 0, ltime: 0, node: "" };
+  while (!r.done) {
+    const tag = r.varint();
+    switch (tag) {
+      case (1 << 3) | 0:
+        e.type = r.int32();
+        break;
+      case (2 << 3) | 0:
+        e.ltime = r.varint();
+        break;
+      case (3 << 3) | 2:
+        e.node = r.string();
+        break;
+      default:
+        r.skip(tag & 7);
+    }
+  }
+  return e;
 }
 
 export function encodeNodeEventMessage(e: NodeEventFields): Uint8Array {

@@ -47,12 +47,8 @@ export function randomPeers(random: Random, names: readonly string[], m: number,
   const out: string[] = [];
   if (m <= 0 || n === 0) return out;
   if (m >= n - 1) {
+    // Everyone (but us): no choice to make, in list order.
     for (const name of names) if (name !== self) out.push(name);
-    // Shuffle so that callers taking the first few do not always pick the same.
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [out[i], out[j]] = [out[j]!, out[i]!];
-    }
     return out.slice(0, m);
   }
   // Few of many: rejection sampling, as Docker (bounded tries for small lists).

@@ -208,6 +208,7 @@ export class NetworkDB {
     network.ltime = ltime;
     network.leaving = true;
     network.reapAt = ctx.clock.now() + reapNetworkInterval(ctx.config);
+    ctx.networks.noteLeaving(network.reapAt);
   }
 
   /**

@@ -54,6 +54,8 @@ export class Networks {
   private readonly members = new Map<string, Set<string>>();
   /** network -> the same nodes as an array (random peer choices index it), rebuilt after a change. */
   private readonly memberLists = new Map<string, string[]>();
+  /** Earliest reap time of a leaving attachment (Infinity: none). */
+  private nextReap = Infinity;
 
   constructor(private readonly self: string) {}
 
@@ -173,6 +175,7 @@ export class Networks {
       existing.leaving = leave;
       if (leave) {
         existing.reapAt = leaveReapAt;
+        this.noteLeaving(leaveReapAt);
         this.removeNode(event.nid, event.node);
         return "left";
       }
@@ -192,15 +195,27 @@ export class Networks {
   /** Forget leaving attachments whose time has come (Docker's reapNetworks). Returns our own networks forgotten. */
   reap(now: number): string[] {
     const forgottenLocal: string[] = [];
+    // Runs every few seconds on every node: walk only when something is due.
+    if (now < this.nextReap) return forgottenLocal;
+    this.nextReap = Infinity;
     for (const [node, nets] of this.byNode) {
       for (const [nid, n] of nets) {
-        if (!n.leaving || n.reapAt > now) continue;
+        if (!n.leaving) continue;
+        if (n.reapAt > now) {
+          this.nextReap = Math.min(this.nextReap, n.reapAt);
+          continue;
+        }
         nets.delete(nid);
         if (node === this.self) forgottenLocal.push(nid);
       }
       if (nets.size === 0 && node !== this.self) this.byNode.delete(node);
     }
     return forgottenLocal;
+  }
+
+  /** An attachment became leaving, to be forgotten at `reapAt`. */
+  noteLeaving(reapAt: number): void {
+    this.nextReap = Math.min(this.nextReap, reapAt);
   }
 
   private attachments(node: string, createMissing: true): Map<string, NetworkAttachment> {

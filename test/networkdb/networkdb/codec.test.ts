@@ -91,6 +91,24 @@ describe("networkdb codec", () => {
     );
   });
 
+  it("reads network and node events as the generated code writes them", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+        fc.string({ maxLength: 20 }),
+        fc.string({ maxLength: 40 }),
+        (type, ltime, node, nid) => {
+          const ne = toBinary(pb.NetworkEventSchema, create(pb.NetworkEventSchema, { type, lTime: BigInt(ltime), nodeName: node, networkId: nid }));
+          assert.deepEqual(decodeNetworkEvent(ne), { type, ltime, node, nid });
+          const no = toBinary(pb.NodeEventSchema, create(pb.NodeEventSchema, { type, lTime: BigInt(ltime), nodeName: node }));
+          assert.deepEqual(decodeNodeEvent(no), { type, ltime, node });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it("round-trips the rare messages through the generated code", () => {
     const ne = { type: 2, ltime: 41, node: "3fcdb6b507c4", nid: "net1" };
     assert.deepEqual(decodeNetworkEvent(decodeEnvelope(encodeNetworkEventMessage(ne)).data), ne);
