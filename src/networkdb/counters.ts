@@ -30,6 +30,8 @@ export interface NetworkDBCounters {
   /** Bulk-sync messages (chunks) sent and received, their bytes, and the syncs that failed. */
   bulkSyncsSent: number;
   bulkSyncBytesSent: number;
+  /** Largest bulk-sync message sent (bytes of its GossipMessage). */
+  bulkSyncLargestSent: number;
   bulkSyncsReceived: number;
   bulkSyncBytesReceived: number;
   bulkSyncFailures: number;
@@ -55,6 +57,7 @@ export function newCounters(): NetworkDBCounters {
     gossipBytes: 0,
     bulkSyncsSent: 0,
     bulkSyncBytesSent: 0,
+    bulkSyncLargestSent: 0,
     bulkSyncsReceived: 0,
     bulkSyncBytesReceived: 0,
     bulkSyncFailures: 0,

@@ -401,14 +401,15 @@ export class NetworkDB {
 
   /**
    * Another node joined a network. If we joined it before knowing any of
-   * its members (so our join synced with nobody), sync with this one now
-   * rather than wait for the periodic sync.
+   * its members (so our join synced with nobody), pull this one's entries
+   * now rather than wait for the periodic sync. Only a pull: the joiner
+   * gets ours from its own join-time sync.
    */
   private networkJoinSeen(nid: string, node: string): void {
     const network = this.ctx.networks.local(nid);
     if (network === undefined || network.leaving || !network.awaitingPeer) return;
     network.awaitingPeer = false;
-    void this.syncer.syncWithAll([node]);
+    void this.syncer.syncWithAll([node], true);
   }
 
   /** Forward a freshly learned table event to a few peers at once (forwardFanout). */
