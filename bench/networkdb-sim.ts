@@ -2,9 +2,10 @@
  * NetworkDB at scale, in the deterministic simulator (virtual time, seeded):
  *
  *  - time for one entry to reach 99% and 100% of a network's nodes, in
- *    virtual ms and in gossip rounds (200 ms), with cnm's direct sends
- *    (default), with gossip only (Docker's behaviour: directFanout 0), and
- *    with 10% datagram loss;
+ *    virtual ms and in gossip rounds (200 ms), with cnm's direct sends to
+ *    every peer (default), with direct sends to 3 peers that each forward
+ *    to 3 more (directFanout 3, forwardFanout 3), with gossip only
+ *    (Docker's behaviour: directFanout 0), and with 10% datagram loss;
  *  - bytes sent per node per second (memberlist packets and streams, all
  *    of NetworkDB's and memberlist's traffic), idle and with one write a
  *    second;
@@ -69,6 +70,8 @@ interface FullFigures {
   formationVirtualS: number;
   formationWallS: number;
   direct: Spread;
+  /** directFanout 3, forwardFanout 3. */
+  few: Spread;
   gossipOnly: Spread;
   directLoss10: Spread;
   bytesPerNodeSIdle: number;
@@ -125,9 +128,12 @@ function bytesSent(sim: Simulator): number {
   return total;
 }
 
-function setDirect(sim: Simulator, fanout: number): void {
-  // The config object is live: the next write uses the new fanout.
-  for (const n of sim.nodes) n.db.config.directFanout = fanout;
+function setFanout(sim: Simulator, direct: number, forward: number): void {
+  // The config object is live: the next write (and forward) uses the new fanouts.
+  for (const n of sim.nodes) {
+    n.db.config.directFanout = direct;
+    n.db.config.forwardFanout = forward;
+  }
 }
 
 async function full(n: number, args: Args): Promise<FullFigures> {
@@ -146,9 +152,12 @@ async function full(n: number, args: Args): Promise<FullFigures> {
   const rnd = seededRandom(7);
   const direct = await spread(sim, "direct", args.trials, rnd);
   log(`n=${n}: direct: 99% in ${direct.ms99} ms, 100% in ${direct.ms100} ms (${wall(t0)})`);
-  setDirect(sim, 0);
+  setFanout(sim, 3, 3);
+  const few = await spread(sim, "few", args.trials, rnd);
+  log(`n=${n}: direct to 3, each forwarding to 3: 99% in ${few.ms99} ms, 100% in ${few.ms100} ms (${wall(t0)})`);
+  setFanout(sim, 0, 0);
   const gossipOnly = await spread(sim, "gossip", args.trials, rnd);
-  setDirect(sim, Infinity);
+  setFanout(sim, Infinity, 0);
   log(`n=${n}: gossip only: 99% in ${gossipOnly.ms99} ms, 100% in ${gossipOnly.ms100} ms (${wall(t0)})`);
   sim.setLoss(0.1);
   const directLoss10 = await spread(sim, "loss", args.trials, rnd);
@@ -187,6 +196,7 @@ async function full(n: number, args: Args): Promise<FullFigures> {
     formationVirtualS,
     formationWallS,
     direct,
+    few,
     gossipOnly,
     directLoss10,
     bytesPerNodeSIdle,
@@ -332,6 +342,7 @@ async function main(): Promise<void> {
   for (const n of args.sizes) {
     const f = await full(n, args);
     record("", n, f.direct);
+    record("fanout3_", n, f.few);
     record("gossip_only_", n, f.gossipOnly);
     record("loss10_", n, f.directLoss10);
     out[`bytes_per_node_s_n${n}`] = Math.round(f.bytesPerNodeSWrites);

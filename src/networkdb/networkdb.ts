@@ -73,6 +73,8 @@ export class NetworkDB {
    */
   static async create(options: Partial<NetworkDBConfig> = {}): Promise<NetworkDB> {
     const config: NetworkDBConfig = { ...defaultConfig(), ...options };
+    // Our own copies: setKey/removeKey edit the list.
+    config.keys = config.keys.map((k) => k.slice());
     validateConfig(config);
     const db = new NetworkDB(config);
     const ml = await Memberlist.create({
