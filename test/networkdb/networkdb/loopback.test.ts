@@ -124,5 +124,14 @@ describe("networkdb on loopback", () => {
     assert.equal(b.getEntry("t", "sec", "forged"), undefined);
     assert.ok(b.memberlist.stats().decryptErrors >= 1, "the datagram was refused as unencrypted");
     assert.deepEqual(b.clusterPeers().map((p) => p.name).sort(), ["enc-a", "enc-b"]);
+
+    // Key rotation: install a new key everywhere, make it primary, drop the old one.
+    const next = randomBytes(32);
+    for (const db of [a, b]) db.setKey(next);
+    for (const db of [a, b]) db.setPrimaryKey(next);
+    for (const db of [a, b]) db.removeKey(key);
+    assert.deepEqual(a.memberlist.keyring?.keys.length, 1);
+    a.updateEntry("t", "sec", "k", enc("rotated"));
+    await waitFor(() => dec(b.getEntry("t", "sec", "k")) === "rotated", 2_000, "propagation after rotation");
   });
 });
