@@ -541,27 +541,13 @@ export function encodeNetworkEventMessage(e: NetworkEventFields): Uint8Array {
   return encodeEnvelope(GossipType.NetworkEvent, toBinary(pb.NetworkEventSchema, m));
 }
 
-/** A NodeEvent (hand-read, as network events). */
+/**
+ * A NodeEvent: its fields 1-3 are a NetworkEvent's (type, l_time, node_name),
+ * so the same reader serves; a NodeEvent has no field 4.
+ */
 export function decodeNodeEvent(data: Uint8Array): NodeEventFields {
-  const r = new ProtoReader(data);
-  const e: NodeEventFields = { type: 0, ltime: 0, node: "" };
-  while (!r.done) {
-    const tag = r.varint();
-    switch (tag) {
-      case (1 << 3) | 0:
-        e.type = r.int32();
-        break;
-      case (2 << 3) | 0:
-        e.ltime = r.varint();
-        break;
-      case (3 << 3) | 2:
-        e.node = r.string();
-        break;
-      default:
-        r.skip(tag & 7);
-    }
-  }
-  return e;
+  const { type, ltime, node } = decodeNetworkEvent(data);
+  return { type, ltime, node };
 }
 
 export function encodeNodeEventMessage(e: NodeEventFields): Uint8Array {
