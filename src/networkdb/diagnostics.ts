@@ -76,7 +76,15 @@ export interface NetworkDBDiagnostics {
   healthScore: number;
 }
 
-export function collectDiagnostics(ctx: Context): NetworkDBDiagnostics {
+export interface DiagnosticsOptions {
+  /**
+   * List every entry under `tables` (default true). A node holding 100,000
+   * entries answers in milliseconds without them; counts stay.
+   */
+  entries?: boolean;
+}
+
+export function collectDiagnostics(ctx: Context, options: DiagnosticsOptions = {}): NetworkDBDiagnostics {
   const now = ctx.clock.now();
   const ml = ctx.ml;
 
@@ -130,6 +138,7 @@ export function collectDiagnostics(ctx: Context): NetworkDBDiagnostics {
 
   const tables: Record<string, EntryDiagnostics[]> = {};
   for (const table of ctx.store.tableNames().sort()) {
+    if (options.entries === false) break;
     const list: EntryDiagnostics[] = [];
     for (const [nid, key, e] of ctx.store.table(table)) {
       list.push({

@@ -12,6 +12,7 @@ export type {
   MemberDiagnostics,
   NetworkDiagnostics,
   EntryDiagnostics,
+  DiagnosticsOptions,
 } from "./diagnostics.js";
 export type { NetworkDBCounters } from "./counters.js";
 export type { ClusterNodeState } from "./nodes.js";

@@ -30,7 +30,7 @@ import { randomPeers, type Context } from "./context.js";
 import { newCounters } from "./counters.js";
 import { datagramBudget, fitsAlone } from "./datagram.js";
 import { MessageHandler, NetworkDBDelegate } from "./delegate.js";
-import { collectDiagnostics, type NetworkDBDiagnostics } from "./diagnostics.js";
+import { collectDiagnostics, type DiagnosticsOptions, type NetworkDBDiagnostics } from "./diagnostics.js";
 import { DirectSender } from "./direct-send.js";
 import { NetworkDBEventDelegate } from "./event-delegate.js";
 import { newClocks } from "./lamport.js";
@@ -323,8 +323,19 @@ export class NetworkDB {
   }
 
   /** A snapshot of everything this node knows, with queue lengths and counters. */
-  diagnostics(): NetworkDBDiagnostics {
-    return collectDiagnostics(this.ctx);
+  diagnostics(options: DiagnosticsOptions = {}): NetworkDBDiagnostics {
+    return collectDiagnostics(this.ctx, options);
+  }
+
+  /**
+   * Docker's network statistics of a network this node is in: its entries
+   * (tombstones included, as Docker's entriesNumber) and the length of its
+   * table-event gossip queue; undefined when not joined.
+   */
+  networkStats(nid: string): { entries: number; queueLen: number } | undefined {
+    const local = this.ctx.networks.local(nid);
+    if (local === undefined || local.leaving) return undefined;
+    return { entries: this.ctx.store.countNetwork(nid), queueLen: local.tableBroadcasts.numQueued() };
   }
 
   /**

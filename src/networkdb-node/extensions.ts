@@ -1,0 +1,52 @@
+/**
+ * cnm's additions to the networkdb-test surface, for tests and benchmarks
+ * that must see inside a node without polling it:
+ *
+ * - GET /events?tname=&nid=  a stream of the table events this node hears
+ *   from the cluster, one JSON object per line, each stamped with
+ *   CLOCK_MONOTONIC nanoseconds (`t_ns`), a clock every process on the host
+ *   shares: the time from a write on one node to its arrival on another is
+ *   a subtraction.
+ * - GET /diagnostics[?entries][&gc]  NetworkDB's diagnostics (members,
+ *   networks, queues, counters; every entry with `entries`) and the
+ *   process's memory (after a full garbage collection with `gc`).
+ */
+import type { ServerResponse } from "node:http";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import type { NetworkDB, WatchEvent } from "../networkdb/index.js";
+import { encodeStdBase64 } from "./go-base64.js";
+
+/** A full collection, without starting node with --expose-gc. */
+function collectGarbage(): void {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+}
+
+export function eventLine(event: WatchEvent): string {
+  return `${JSON.stringify({
+    type: event.type,
+    tname: event.table,
+    nid: event.nid,
+    key: event.key,
+    value: encodeStdBase64(event.value),
+    t_ns: process.hrtime.bigint().toString(),
+  })}\n`;
+}
+
+/** Streams events until the client goes away. */
+export function streamEvents(db: NetworkDB, form: URLSearchParams, res: ServerResponse): void {
+  res.writeHead(200, { "Content-Type": "application/x-ndjson", "Cache-Control": "no-store" });
+  // The first line says the watch is in place: a client may write once it has read it.
+  res.write(`${JSON.stringify({ type: "watching", t_ns: process.hrtime.bigint().toString() })}\n`);
+  const watch = db.watch(form.get("tname") ?? undefined, form.get("nid") ?? undefined, (event) => {
+    res.write(eventLine(event));
+  });
+  res.on("close", () => watch.close());
+}
+
+export function diagnosticsReport(db: NetworkDB, form: URLSearchParams): string {
+  if (form.has("gc")) collectGarbage();
+  const memory = process.memoryUsage();
+  return JSON.stringify({ ...db.diagnostics({ entries: form.has("entries") }), process: { pid: process.pid, memory } });
+}

@@ -1,0 +1,152 @@
+/**
+ * Command line of networkdb-node: one NetworkDB node as a process, with the
+ * flags the issue names (memberlist's and networkdb-test's vocabulary) and
+ * a few cnm timing knobs for benchmarks.
+ */
+import { parseArgs } from "node:util";
+import type { LogLevel } from "../daemon/config.js";
+import { decodeStdBase64 } from "./go-base64.js";
+
+export interface NodeOptions {
+  /** memberlist node name; empty = NetworkDB's random 12 hex digits. */
+  readonly nodeName: string;
+  readonly bindAddr: string;
+  readonly advertiseAddr: string;
+  /** UDP and TCP port of the gossip (memberlist) listener. */
+  readonly port: number;
+  /** Seeds to join at start ("ip", "ip:port", "host:port"). */
+  readonly join: readonly string[];
+  /** AES-GCM keys; the first one encrypts. */
+  readonly keys: readonly Uint8Array[];
+  readonly httpAddr: string;
+  readonly httpPort: number;
+  readonly logLevel: LogLevel;
+  /** memberlist failure-detector timings (milliseconds, multiplier). */
+  readonly probeInterval: number;
+  readonly probeTimeout: number;
+  readonly suspicionMult: number;
+  /** NetworkDB's table gossip period (milliseconds). */
+  readonly gossipInterval: number;
+}
+
+/** Docker's diagnostic server listens on 2000 by default; so does ours. */
+export const DEFAULT_HTTP_PORT = 2000;
+
+/*
+ * Failure detection: Docker runs memberlist's LAN defaults (probe every
+ * 1 s, suspicion 4 x probe interval at least), which take 5.5 to 7.4 s to
+ * drop a killed node. Probing every 500 ms with a suspicion multiplier of 3
+ * drops it in about 2 s and still refutes a false suspicion at 10% loss
+ * (bench/networkdb.ts measures both). The wire is the same either way, so a
+ * node with these timings joins a cluster of Go nodes unchanged.
+ */
+const DEFAULT_PROBE_INTERVAL = 500;
+const DEFAULT_PROBE_TIMEOUT = 250;
+const DEFAULT_SUSPICION_MULT = 3;
+const DEFAULT_GOSSIP_INTERVAL = 200;
+
+export const USAGE = `Usage: networkdb-node [OPTIONS]
+
+One NetworkDB node (memberlist SWIM + per-network tables, wire-compatible with
+Docker's) as a process, driven over HTTP with the paths of libnetwork's
+networkdb-test server: /join?members= /joinnetwork?nid= /leavenetwork?nid=
+/createentry /updateentry /deleteentry /getentry /gettable /clusterpeers
+/networkpeers /networkstats /ready (add "json" or "json=pretty" for JSON,
+"unsafe" for values as plain text instead of base64).
+
+Options:
+  --node-name NAME        node name in the cluster (default: 12 random hex digits)
+  --bind-addr ADDR        address of the gossip listener (default 0.0.0.0)
+  --advertise-addr ADDR   address told to peers (default: the bind address, or the
+                          first private address when binding 0.0.0.0)
+  --port PORT             gossip port, UDP and TCP (default 7946)
+  --join ADDR[:PORT],...  join these nodes at start
+  --key BASE64            AES key of 16, 24 or 32 bytes; repeat for several, the
+                          first one encrypts (default: no encryption)
+  --http-addr ADDR        address of the HTTP control surface (default 127.0.0.1:
+                          it is unauthenticated)
+  --http-port PORT        its port (default ${DEFAULT_HTTP_PORT}; 0 = any, printed on stdout)
+  --probe-interval MS     failure-detector probe period (default ${DEFAULT_PROBE_INTERVAL}; Docker's 1000)
+  --probe-timeout MS      direct probe timeout (default ${DEFAULT_PROBE_TIMEOUT}; Docker's 500)
+  --suspicion-mult N      suspicion timeout multiplier (default ${DEFAULT_SUSPICION_MULT}; Docker's 4)
+  --gossip-interval MS    table gossip period (default ${DEFAULT_GOSSIP_INTERVAL}, Docker's)
+  --log-level LEVEL       error, warn, info or debug (default warn)
+  -h, --help              this text`;
+
+export class UsageError extends Error {}
+
+function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${name}: "${text}" is not a whole number`);
+  const n = Number(text);
+  if (n < min || n > max) throw new UsageError(`--${name}: ${n} is not between ${min} and ${max}`);
+  return n;
+}
+
+/** A key as Go's base64.StdEncoding reads it: strict alphabet and padding. */
+export function decodeKey(text: string): Uint8Array {
+  let key: Uint8Array;
+  try {
+    key = decodeStdBase64(text);
+  } catch (err) {
+    throw new UsageError(`--key: "${text}" is not standard base64 (${(err as Error).message})`);
+  }
+  if (![16, 24, 32].includes(key.length)) {
+    throw new UsageError(`--key: a key must be 16, 24 or 32 bytes (AES-128, -192, -256), not ${key.length}`);
+  }
+  return key;
+}
+
+export function parseNodeArgs(argv: readonly string[]): NodeOptions | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        "node-name": { type: "string" },
+        "bind-addr": { type: "string" },
+        "advertise-addr": { type: "string" },
+        port: { type: "string" },
+        join: { type: "string", multiple: true },
+        key: { type: "string", multiple: true },
+        "http-addr": { type: "string" },
+        "http-port": { type: "string" },
+        "probe-interval": { type: "string" },
+        "probe-timeout": { type: "string" },
+        "suspicion-mult": { type: "string" },
+        "gossip-interval": { type: "string" },
+        "log-level": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return "help";
+  const logLevel = (v["log-level"] ?? "warn") as LogLevel;
+  if (!["error", "warn", "info", "debug"].includes(logLevel)) {
+    throw new UsageError(`--log-level: "${logLevel}" is not one of error, warn, info, debug`);
+  }
+  const join = (v.join ?? []).flatMap((list) => list.split(",")).map((s) => s.trim()).filter((s) => s !== "");
+  const probeInterval = integer("probe-interval", v["probe-interval"], DEFAULT_PROBE_INTERVAL, 10, 60_000);
+  const probeTimeout = integer("probe-timeout", v["probe-timeout"], Math.min(DEFAULT_PROBE_TIMEOUT, probeInterval), 1, 60_000);
+  if (probeTimeout > probeInterval) throw new UsageError("--probe-timeout must not exceed --probe-interval");
+  return {
+    nodeName: v["node-name"] ?? "",
+    bindAddr: v["bind-addr"] ?? "0.0.0.0",
+    advertiseAddr: v["advertise-addr"] ?? "",
+    port: integer("port", v.port, 7946, 0, 65535),
+    join,
+    keys: (v.key ?? []).map(decodeKey),
+    httpAddr: v["http-addr"] ?? "127.0.0.1",
+    httpPort: integer("http-port", v["http-port"], DEFAULT_HTTP_PORT, 0, 65535),
+    logLevel,
+    probeInterval,
+    probeTimeout,
+    suspicionMult: integer("suspicion-mult", v["suspicion-mult"], DEFAULT_SUSPICION_MULT, 1, 100),
+    gossipInterval: integer("gossip-interval", v["gossip-interval"], DEFAULT_GOSSIP_INTERVAL, 1, 60_000),
+  };
+}
