@@ -17,6 +17,7 @@ async function start(options: NodeOptions): Promise<void> {
     advertiseAddr: options.advertiseAddr,
     keys: [...options.keys],
     gossipInterval: options.gossipInterval,
+    directFanout: options.directFanout,
     memberlist: {
       probeInterval: options.probeInterval,
       probeTimeout: options.probeTimeout,

@@ -27,6 +27,8 @@ export interface NodeOptions {
   readonly suspicionMult: number;
   /** NetworkDB's table gossip period (milliseconds). */
   readonly gossipInterval: number;
+  /** Peers a local write is sent to at once (Infinity: all; 0: Docker's gossip only). */
+  readonly directFanout: number;
 }
 
 /** Docker's diagnostic server listens on 2000 by default; so does ours. */
@@ -70,6 +72,8 @@ Options:
   --probe-timeout MS      direct probe timeout (default ${DEFAULT_PROBE_TIMEOUT}; Docker's 500)
   --suspicion-mult N      suspicion timeout multiplier (default ${DEFAULT_SUSPICION_MULT}; Docker's 4)
   --gossip-interval MS    table gossip period (default ${DEFAULT_GOSSIP_INTERVAL}, Docker's)
+  --direct-fanout N|all   peers a write is sent to at once, before gossip (default all;
+                          0 = Docker's behaviour, gossip only)
   --log-level LEVEL       error, warn, info or debug (default warn)
   -h, --help              this text`;
 
@@ -115,6 +119,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeOptions | "help" {
         "probe-timeout": { type: "string" },
         "suspicion-mult": { type: "string" },
         "gossip-interval": { type: "string" },
+        "direct-fanout": { type: "string" },
         "log-level": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -148,5 +153,6 @@ export function parseNodeArgs(argv: readonly string[]): NodeOptions | "help" {
     probeTimeout,
     suspicionMult: integer("suspicion-mult", v["suspicion-mult"], DEFAULT_SUSPICION_MULT, 1, 100),
     gossipInterval: integer("gossip-interval", v["gossip-interval"], DEFAULT_GOSSIP_INTERVAL, 1, 60_000),
+    directFanout: v["direct-fanout"] === undefined || v["direct-fanout"] === "all" ? Infinity : integer("direct-fanout", v["direct-fanout"], 0, 0, 1_000_000),
   };
 }
