@@ -19,12 +19,21 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-/** The form of a request: query parameters, then those of a url-encoded body. */
+/**
+ * The form of a request as Go's r.ParseForm builds it: for POST, PUT and
+ * PATCH with a url-encoded body, the body's values come first (a handler
+ * reading the first value of a name gets the body's over the query's),
+ * then the query's; any other request has the query's alone.
+ */
 function formOf(req: FastifyRequest): URLSearchParams {
-  const form = new URLSearchParams(req.url.includes("?") ? req.url.slice(req.url.indexOf("?") + 1) : "");
-  if (typeof req.body === "string" && /^application\/x-www-form-urlencoded/i.test(req.headers["content-type"] ?? "")) {
-    for (const [k, v] of new URLSearchParams(req.body)) form.append(k, v);
-  }
+  const query = new URLSearchParams(req.url.includes("?") ? req.url.slice(req.url.indexOf("?") + 1) : "");
+  const hasForm =
+    ["POST", "PUT", "PATCH"].includes(req.method) &&
+    typeof req.body === "string" &&
+    /^application\/x-www-form-urlencoded/i.test(req.headers["content-type"] ?? "");
+  if (!hasForm) return query;
+  const form = new URLSearchParams(req.body as string);
+  for (const [k, v] of query) form.append(k, v);
   return form;
 }
 
