@@ -4,7 +4,7 @@
  * client's table watch), with their parameters, checks and messages, so
  * that one driver script runs against a node of either implementation.
  */
-import type { NetworkDB } from "../networkdb/index.js";
+import { NetworkDBError, type NetworkDB } from "../networkdb/index.js";
 import {
   fail,
   info,
@@ -56,6 +56,25 @@ function isUnsafe(form: URLSearchParams): boolean {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * NetworkDB's refusals of a table write, in the words of Go's NetworkDB
+ * (what a script driving either node reads); other errors keep their own.
+ */
+function writeErrorText(op: "create" | "update" | "delete", err: unknown, tname: string, nid: string, key: string): string {
+  if (err instanceof NetworkDBError) {
+    if (op === "create" && err.code === "exists") {
+      return `cannot create entry in table ${tname} with network id ${nid} and key ${key}, already exists`;
+    }
+    if (op === "update" && err.code === "not-found") {
+      return `cannot update entry as the entry in table ${tname} with network id ${nid} and key ${key} does not exist`;
+    }
+    if (op === "delete" && err.code === "not-found") {
+      return `cannot delete entry ${tname} with network id ${nid} and key ${key} does not exist or is already being deleted`;
+    }
+  }
+  return errorText(err);
 }
 
 function decodeValue(value: string, unsafe: boolean): Uint8Array {
@@ -123,7 +142,7 @@ export function networkdbCommands(ctx: CommandContext): Map<string, CommandHandl
       else db.updateEntry(tname, nid, key, bytes);
       return succeed();
     } catch (err) {
-      return fail(err instanceof Base64Error ? err.message : errorText(err));
+      return fail(err instanceof Base64Error ? err.message : writeErrorText(kind, err, tname, nid, key));
     }
   };
   commands.set("/createentry", write("create"));
@@ -132,11 +151,12 @@ export function networkdbCommands(ctx: CommandContext): Map<string, CommandHandl
   commands.set("/deleteentry", ({ path, form }) => {
     const p = params(form, "tname", "nid", "key");
     if (p === null) return wrongCommand(MISSING, `${path}?tname=table_name&nid=network_id&key=k`);
+    const [tname, nid, key] = p as [string, string, string];
     try {
-      db.deleteEntry(p[0]!, p[1]!, p[2]!);
+      db.deleteEntry(tname, nid, key);
       return succeed();
     } catch (err) {
-      return fail(errorText(err));
+      return fail(writeErrorText("delete", err, tname, nid, key));
     }
   });
 
@@ -145,7 +165,8 @@ export function networkdbCommands(ctx: CommandContext): Map<string, CommandHandl
     if (p === null) return wrongCommand(MISSING, `${path}?tname=table_name&nid=network_id&key=k`);
     const [tname, nid, key] = p as [string, string, string];
     const value = db.getEntry(tname, nid, key);
-    if (value === undefined) return fail(`no entry in table ${tname} with network id ${nid} and key ${key}`);
+    // Go's words for a missing key (Go words a tombstone differently; NetworkDB's API does not tell them apart).
+    if (value === undefined) return fail(`could not get entry in table ${tname} with network id ${nid} and key ${key}`);
     // Go fills neither the index nor the owner here.
     return succeed(tableEntry(0, key, encodeValue(value, isUnsafe(form)), ""));
   });
