@@ -3,6 +3,7 @@
  * flags the issue names (memberlist's and networkdb-test's vocabulary) and
  * a few cnm timing knobs for benchmarks.
  */
+import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import type { LogLevel } from "../daemon/config.js";
 import { decodeStdBase64 } from "./go-base64.js";
@@ -101,6 +102,13 @@ export function decodeKey(text: string): Uint8Array {
   return key;
 }
 
+/** An address flag that must be an IP literal, as memberlist's bind and advertise addresses are. */
+function ipAddress(name: string, text: string | undefined, fallback: string): string {
+  if (text === undefined) return fallback;
+  if (isIP(text) === 0) throw new UsageError(`--${name}: "${text}" is not an IP address`);
+  return text;
+}
+
 export function parseNodeArgs(argv: readonly string[]): NodeOptions | "help" {
   let parsed;
   try {
@@ -141,8 +149,8 @@ export function parseNodeArgs(argv: readonly string[]): NodeOptions | "help" {
   if (probeTimeout > probeInterval) throw new UsageError("--probe-timeout must not exceed --probe-interval");
   return {
     nodeName: v["node-name"] ?? "",
-    bindAddr: v["bind-addr"] ?? "0.0.0.0",
-    advertiseAddr: v["advertise-addr"] ?? "",
+    bindAddr: ipAddress("bind-addr", v["bind-addr"], "0.0.0.0"),
+    advertiseAddr: ipAddress("advertise-addr", v["advertise-addr"], ""),
     port: integer("port", v.port, 7946, 0, 65535),
     join,
     keys: (v.key ?? []).map(decodeKey),
