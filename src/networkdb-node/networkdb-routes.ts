@@ -11,6 +11,7 @@ import {
   list,
   networkStats,
   peer,
+  render,
   succeed,
   tableEntry,
   wrongCommand,
@@ -37,6 +38,15 @@ export interface CommandContext {
 }
 
 const MISSING = "missing parameter";
+
+/**
+ * The dummy client's table-watch commands answer a missing parameter in
+ * JSON whatever the request asked for (they hand a JSON option of their
+ * own to the reply), so a script sees JSON there from a Go node.
+ */
+function missingAsJson(usage: string): CommandReply {
+  return { raw: render(wrongCommand(MISSING, usage), "json").body };
+}
 
 /** Go's `len(r.Form[name]) < 1` test for each name; the first value of each when all are there. */
 function params(form: URLSearchParams, ...names: string[]): string[] | null {
@@ -193,14 +203,14 @@ export function networkdbCommands(ctx: CommandContext): Map<string, CommandHandl
 
   commands.set("/watchtable", ({ path, form }) => {
     const p = params(form, "tname");
-    if (p === null) return wrongCommand(MISSING, `${path}?tname=table_name`);
+    if (p === null) return missingAsJson(`${path}?tname=table_name`);
     watches.watch(p[0]!);
     return { raw: "OK\n" };
   });
 
   commands.set("/watchedtableentries", ({ path, form }) => {
     const p = params(form, "tname");
-    if (p === null) return wrongCommand(MISSING, `${path}?tname=table_name`);
+    if (p === null) return missingAsJson(`${path}?tname=table_name`);
     const entries = watches.entries(p[0]!);
     if (entries === undefined) return { raw: `Table ${p[0]} not watched\n` };
     const lines = [...entries].map(([k, v], i) => `${i}) k:\`${k}\` -> v:\`${v}\`\n`);
