@@ -17,69 +17,8 @@ import {
   encodeStream,
   leafMessages,
 } from "../../src/networkdb/wire/index.js";
+import { mutate, prng } from "./fuzz-corpus.js";
 import { loadAllCaptures } from "./vectors.js";
-
-/** Deterministic PRNG (xorshift32), so a failure can be replayed. */
-function prng(seed: number): (n: number) => number {
-  let s = seed >>> 0 || 1;
-  return (n) => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s % n;
-  };
-}
-
-function mutate(src: Uint8Array, rnd: (n: number) => number, others: Uint8Array[]): Uint8Array {
-  switch (rnd(6)) {
-    case 0: {
-      // 1..8 bit flips
-      const out = src.slice();
-      const flips = 1 + rnd(8);
-      for (let i = 0; i < flips && out.length > 0; i++) out[rnd(out.length)]! ^= 1 << rnd(8);
-      return out;
-    }
-    case 1:
-      return src.slice(0, rnd(src.length + 1)); // truncation
-    case 2: {
-      // random byte overwrite at a random place
-      const out = src.slice();
-      if (out.length > 0) out[rnd(out.length)] = rnd(256);
-      return out;
-    }
-    case 3: {
-      // insert random bytes
-      const at = rnd(src.length + 1);
-      const extra = Uint8Array.from({ length: 1 + rnd(8) }, () => rnd(256));
-      const out = new Uint8Array(src.length + extra.length);
-      out.set(src.subarray(0, at));
-      out.set(extra, at);
-      out.set(src.subarray(at), at + extra.length);
-      return out;
-    }
-    case 4: {
-      // delete a range
-      const at = rnd(src.length + 1);
-      const len = rnd(16);
-      const out = new Uint8Array(src.length - Math.min(len, src.length - at));
-      out.set(src.subarray(0, at));
-      out.set(src.subarray(at + len), at);
-      return out;
-    }
-    default: {
-      // splice: head of this one, tail of another
-      const other = others[rnd(others.length)]!;
-      const a = rnd(src.length + 1);
-      const b = rnd(other.length + 1);
-      const out = new Uint8Array(a + other.length - b);
-      out.set(src.subarray(0, a));
-      out.set(other.subarray(b), a);
-      return out;
-    }
-  }
-}
 
 /** Run `fn`; a WireError counts under its code, anything else fails the test. */
 function attempt(fn: () => void, tally: Map<string, number>, input: Uint8Array, what: string): void {
