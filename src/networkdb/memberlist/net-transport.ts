@@ -228,7 +228,11 @@ class SocketStream implements Stream {
     this.reader = undefined;
     r?.(null);
     this.ended = true;
-    // Do not linger on a peer that never closes its side.
-    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+    // Do not linger on a peer that never closes its side; but once the socket
+    // is closed, drop the timer, which would otherwise keep the closed socket
+    // in memory for the whole grace period (a flood of short connections
+    // then holds thousands of them).
+    const grace = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+    this.socket.once("close", () => clearTimeout(grace));
   }
 }
