@@ -127,6 +127,23 @@ export class TransmitQueue {
     return this.count;
   }
 
+  /**
+   * Keep at most `maxRetain` broadcasts, dropping the most transmitted
+   * first, the oldest first among equals (memberlist's Prune).
+   */
+  prune(maxRetain: number): void {
+    if (this.count <= maxRetain) return;
+    const counts = [...this.buckets.keys()].sort((a, b) => b - a);
+    for (const t of counts) {
+      for (const e of this.buckets.get(t)!) {
+        if (this.count <= maxRetain) break;
+        this.remove(e);
+      }
+      if (this.count <= maxRetain) break;
+    }
+    this.compact();
+  }
+
   /** Drop (and finish) everything. */
   reset(): void {
     for (const list of this.buckets.values()) for (const e of list) if (!e.gone) e.broadcast.finished();

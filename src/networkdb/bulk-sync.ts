@@ -81,13 +81,13 @@ export class BulkSyncer {
   }
 
   /** Sync every shared network with each of `peers`, in parallel; resolves when all are done or failed. */
-  async syncWithAll(peers: readonly string[], pullOnly = false): Promise<void> {
+  async syncWithAll(peers: readonly string[]): Promise<void> {
     const { ctx } = this;
     await Promise.all(
       peers
         .filter((p) => p !== ctx.self)
         .map((peer) =>
-          this.syncNode(ctx.networks.commonNetworks(peer), peer, true, pullOnly).catch((err: unknown) => {
+          this.syncNode(ctx.networks.commonNetworks(peer), peer, true).catch((err: unknown) => {
             ctx.counters.bulkSyncFailures++;
             ctx.logger.warn(`networkdb ${ctx.self}: bulk sync to ${peer} failed: ${(err as Error).message}`);
           }),
@@ -130,11 +130,11 @@ export class BulkSyncer {
    * `unsolicited`, wait (up to bulkSyncTimeout) for the peer's answer.
    * Resolves true when sent (and answered, if unsolicited), false when the
    * peer is not an active member or the answer timed out; rejects when a
-   * message cannot be sent. `pullOnly` (cnm): send no entries, only ask for
-   * the peer's (an unsolicited BULK_SYNC with an empty COMPOUND, which a Go
-   * peer answers the same way).
+   * message cannot be sent. Every message carries our whole table of those
+   * networks, so whoever receives one holds our entries (NetworkDB relies
+   * on it: see networkJoinSeen).
    */
-  async syncNode(networks: readonly string[], peer: string, unsolicited: boolean, pullOnly = false): Promise<boolean> {
+  async syncNode(networks: readonly string[], peer: string, unsolicited: boolean): Promise<boolean> {
     const { ctx } = this;
     const target = ctx.nodes.get(peer);
     // Only active members are synced with (as Docker: a failed node is reconnected first).
@@ -157,8 +157,7 @@ export class BulkSyncer {
 
     let parts: Uint8Array[] = [];
     let size = 0;
-    // A pull sends an empty table: the peer still answers with all of its own.
-    for (const nid of pullOnly ? [] : networks) {
+    for (const nid of networks) {
       for (const [table, key, entry] of ctx.store.network(nid)) {
         const msg = this.entryMessage(nid, table, key, entry);
         const part = compoundPartSize(msg.length);

@@ -107,6 +107,18 @@ export interface NetworkDBConfig {
   forwardFanout: number;
 
   /**
+   * cnm: most table events a network's gossip queue holds (default 4096);
+   * beyond, the most transmitted, then oldest, are dropped. Docker's queue
+   * is unbounded, and a node that writes 100,000 entries holds an encoded
+   * copy of each until every one has been gossiped its dozen times, which
+   * at a few events per 200 ms datagram takes over an hour (about 1 KB
+   * per entry meanwhile). The events dropped were already sent to every
+   * peer directly (directFanout), and the periodic bulk sync repairs what
+   * loss took. With directFanout 0 (gossip only) set Infinity.
+   */
+  maxTableQueueLen: number;
+
+  /**
    * Period of the periodic bulk sync: each node sends the entries of each of
    * its networks to one random peer of that network over TCP, which answers
    * with its own (default 30 s: Docker uses memberlist's PushPullInterval).
@@ -191,6 +203,7 @@ export function defaultConfig(): NetworkDBConfig {
     tableRetransmitMult: 4,
     directFanout: Infinity,
     forwardFanout: 0,
+    maxTableQueueLen: 4096,
     bulkSyncInterval: 30 * SECOND,
     bulkSyncTimeout: 30 * SECOND,
     bulkSyncChunkBytes: 1 << 20,
@@ -237,6 +250,7 @@ export function validateConfig(config: NetworkDBConfig): void {
     "tableRetransmitMult",
     "directFanout",
     "forwardFanout",
+    "maxTableQueueLen",
     "bulkSyncInterval",
     "joinSyncPeers",
     "maxQueueLenBroadcastOnSync",

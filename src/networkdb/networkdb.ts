@@ -58,6 +58,9 @@ export interface TableElem {
   owner: string;
 }
 
+/** How long a node alone in a network waits for a newcomer's join sync before pulling from it. */
+const JOIN_SYNC_GRACE = 1000;
+
 export class NetworkDB {
   readonly config: NetworkDBConfig;
   private readonly ctx: Context;
@@ -121,7 +124,15 @@ export class NetworkDB {
     this.direct = new DirectSender(this.ctx);
     this.syncer = new BulkSyncer(this.ctx);
     this.handler = new MessageHandler(this.ctx, {
-      bulkSyncReceived: (bsm) => this.syncer.received(bsm),
+      bulkSyncReceived: (bsm) => {
+        // A peer's whole table of the network (every bulk sync carries one):
+        // we are no longer alone in it.
+        for (const nid of bsm.networks) {
+          const network = this.ctx.networks.local(nid);
+          if (network !== undefined) network.awaitingPeer = false;
+        }
+        this.syncer.received(bsm);
+      },
       forward: (nid, msg) => this.forward(nid, msg),
     });
     this.maintenance = new Maintenance(this.ctx, this.syncer, {
@@ -407,22 +418,29 @@ export class NetworkDB {
     // Too big for a datagram: the direct path sends it over TCP, and it is
     // not queued for gossip (it would never fit a packet).
     if (fitsAlone(msg, datagramBudget(ctx))) {
-      ctx.networks.local(nid)!.tableBroadcasts.queueBroadcast(new TableEventBroadcast(nid, table, key, msg));
+      const queue = ctx.networks.local(nid)!.tableBroadcasts;
+      queue.queueBroadcast(new TableEventBroadcast(nid, table, key, msg));
+      queue.prune(ctx.config.maxTableQueueLen);
     }
     this.direct.send(msg, targets);
   }
 
   /**
    * Another node joined a network. If we joined it before knowing any of
-   * its members (so our join synced with nobody), pull this one's entries
-   * now rather than wait for the periodic sync. Only a pull: the joiner
-   * gets ours from its own join-time sync.
+   * its members (so our join synced with nobody), sync with this one (ours
+   * out, its in), unless a bulk sync reaches us first: usually the newcomer
+   * knew we were in, and its join-time sync brings its table and takes ours
+   * back. So wait a moment rather than have the table cross twice; when
+   * both joined alone, whichever sync fires first serves both.
    */
   private networkJoinSeen(nid: string, node: string): void {
     const network = this.ctx.networks.local(nid);
     if (network === undefined || network.leaving || !network.awaitingPeer) return;
-    network.awaitingPeer = false;
-    void this.syncer.syncWithAll([node], true);
+    this.ctx.clock.setTimeout(() => {
+      if (this.ctx.closed || this.ctx.networks.local(nid) !== network || !network.awaitingPeer) return;
+      network.awaitingPeer = false;
+      void this.syncer.syncWithAll([node]);
+    }, JOIN_SYNC_GRACE);
   }
 
   /** Forward a freshly learned table event to a few peers at once (forwardFanout). */

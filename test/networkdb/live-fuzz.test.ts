@@ -190,6 +190,11 @@ async function cluster(prefix: string, keys: Uint8Array[]): Promise<{ target: Ne
   await target.joinNetwork(NETWORK);
   await peer.joinNetwork(NETWORK);
   await waitFor(() => target.networkSize(NETWORK) === 2 && peer.networkSize(NETWORK) === 2, 5_000, "network membership");
+  // Each joined when the other may not yet have been known to be in: their
+  // tables meet by a bulk sync (at join, or a moment after), which must be
+  // over before the fuzzing starts.
+  const synced = (db: NetworkDB) => db.diagnostics().counters.bulkSyncsReceived >= 1;
+  await waitFor(() => synced(target) && synced(peer), 10_000, "the join-time bulk sync");
   target.createEntry(TABLE, NETWORK, "ka1", enc("a1"));
   target.createEntry(TABLE, NETWORK, "ka2", enc("a2"));
   peer.createEntry(TABLE, NETWORK, "kb1", enc("b1"));

@@ -262,6 +262,20 @@ describe("transmit queue", () => {
     assert.equal(finished, 1, "the node event finished once, after its transmissions");
     assert.equal(q.numQueued(), 0);
   });
+  it("prunes to a bound, dropping the most transmitted, then the oldest, first", () => {
+    const q = new TransmitQueue(() => 9, 4); // limit 4
+    for (const k of ["a", "b", "c"]) q.queueBroadcast(new TableEventBroadcast("n", "t", k, msg(k)));
+    q.getBroadcasts(0, 100); // a, b, c sent once
+    for (const k of ["d", "e"]) q.queueBroadcast(new TableEventBroadcast("n", "t", k, msg(k)));
+    q.prune(5);
+    assert.equal(q.numQueued(), 5, "at the bound: nothing dropped");
+    q.prune(3);
+    assert.equal(q.numQueued(), 3);
+    assert.deepEqual(text(q.getBroadcasts(0, 100)), ["e", "d", "c"], "a and b (sent, oldest) went first");
+    q.prune(0);
+    assert.equal(q.numQueued(), 0);
+    assert.deepEqual(q.getBroadcasts(0, 100), []);
+  });
 });
 
 describe("watch hub", () => {
