@@ -167,18 +167,33 @@ export class NodeProcess {
     if (filter.tname !== undefined) query.set("tname", filter.tname);
     if (filter.nid !== undefined) query.set("nid", filter.nid);
     return new Promise((resolve, reject) => {
+      let closing = false;
       const req = request({ host: "127.0.0.1", port: this.httpPort, path: `/events?${query}` }, (res) => {
+        // Closing our end aborts the response: expected, not an error.
+        res.on("error", (err) => {
+          if (!closing) reject(err);
+        });
         const lines = createInterface({ input: res });
+        lines.on("error", (err) => {
+          if (!closing) reject(err);
+        });
         lines.on("line", (line) => {
           const raw = JSON.parse(line) as Record<string, string>;
           if (raw.type === "watching") {
-            resolve({ close: () => req.destroy() });
+            resolve({
+              close: () => {
+                closing = true;
+                req.destroy();
+              },
+            });
             return;
           }
           onEvent({ ...(raw as unknown as StreamedEvent), t_ns: BigInt(raw.t_ns!) });
         });
       });
-      req.on("error", (err) => reject(err));
+      req.on("error", (err) => {
+        if (!closing) reject(err);
+      });
       req.end();
     });
   }
