@@ -31,16 +31,35 @@ import { tableEventBytes } from "./networkdb/sim-helpers.js";
 // --- processes -------------------------------------------------------------
 
 const spawned: NodeProcess[] = [];
+/** Nodes a test ends on purpose; any other exit is reported with the node's last words. */
+const ending = new Set<NodeProcess>();
 
 /** Start a node and remember it, so that `after` (or exit) kills it whatever happens. */
 async function launch(nodeName: string, options: LaunchOptions = {}): Promise<NodeProcess> {
   const node = await NodeProcess.start({ nodeName, ...options });
   spawned.push(node);
+  node.child.once("exit", (code, signal) => {
+    if (!ending.has(node)) {
+      process.stderr.write(`networkdb-node ${node.name} (pid ${node.pid}) exited unexpectedly (${code ?? signal}):\n${node.stderrTail}\n`);
+    }
+  });
   return node;
 }
 
+/** kill -9 (default) or another signal, on purpose. */
+async function killNode(node: NodeProcess, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+  ending.add(node);
+  await node.kill(signal);
+}
+
+/** SIGTERM, on purpose (SIGKILL after 5 s). */
+async function stopNode(node: NodeProcess): Promise<void> {
+  ending.add(node);
+  await node.stop();
+}
+
 after(async () => {
-  await Promise.all(spawned.map((node) => node.kill()));
+  await Promise.all(spawned.map((node) => killNode(node)));
 });
 // Should the runner die without running `after`, no node outlives it.
 process.on("exit", () => {
@@ -108,9 +127,11 @@ interface MemberView {
   networkdbState: string | null;
 }
 
-async function memberView(node: NodeProcess, name: string): Promise<MemberView | undefined> {
+/** How `node` sees member `name`, in memberlist and in NetworkDB. */
+async function states(node: NodeProcess, name: string): Promise<Omit<MemberView, "name"> | undefined> {
   const d = (await node.diagnostics({ entries: false })) as { members: MemberView[] };
-  return d.members.find((m) => m.name === name);
+  const m = d.members.find((x) => x.name === name);
+  return m === undefined ? undefined : { memberlistState: m.memberlistState, networkdbState: m.networkdbState };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -490,7 +511,7 @@ describe("networkdb-node: a cluster of processes", () => {
     }, 10_000);
 
     const killedAt = Date.now();
-    await c.kill("SIGKILL");
+    await killNode(c);
     assert.equal(c.child.signalCode, "SIGKILL");
     let goneAt = 0;
     await waitUntil("the others to drop c and its entries", async () => {
@@ -510,9 +531,7 @@ describe("networkdb-node: a cluster of processes", () => {
       assert.deepEqual((await n.networkPeers("net")).sort(), ["proc-a", "proc-b", "proc-d"], n.name);
     }
     assert.equal((await tableOf(a, "bulk", "late")).size, 19, "only c's entry went");
-    const view = await memberView(a, "proc-c");
-    assert.equal(view?.memberlistState, "dead", "memberlist declared c dead");
-    assert.equal(view?.networkdbState, "failed");
+    for (const n of survivors) assert.deepEqual(await states(n, "proc-c"), { memberlistState: "dead", networkdbState: "failed" }, n.name);
   });
 
   it("SIGTERM: the node leaves, and the others drop it as left (not dead) with its entries", async (t) => {
@@ -522,7 +541,7 @@ describe("networkdb-node: a cluster of processes", () => {
       ["kb", "kd"],
     );
     const stoppedAt = Date.now();
-    await d.stop();
+    await stopNode(d);
     assert.equal(d.child.exitCode, 0, "a graceful stop exits 0");
     const stopTook = Date.now() - stoppedAt;
     let goneAt = 0;
@@ -533,12 +552,20 @@ describe("networkdb-node: a cluster of processes", () => {
       return gone;
     }, 10_000, 50);
     t.diagnostic(`SIGTERM: the process exited after ${stopTook} ms; the others dropped it after ${goneAt - stoppedAt} ms`);
-    for (const n of [a, b]) {
-      assert.deepEqual(await sortedPeers(n), ["proc-a", "proc-b"], n.name);
-      const view = await memberView(n, "proc-d");
-      assert.equal(view?.memberlistState, "left", `${n.name}: memberlist saw a leave, not a failure`);
-      assert.equal(view?.networkdbState, "left", n.name);
-      assert.deepEqual(await summary(n, "ep", "net"), { ka: "a, updated@proc-a" }, n.name);
+    // memberlist saw a leave (d declared itself dead), not a failure.
+    const views = await Promise.all([a, b].map(async (n) => ({ node: n.name, peers: await sortedPeers(n), d: await states(n, "proc-d"), ep: await summary(n, "ep", "net") })));
+    assert.deepEqual(views.map((v) => ({ ...v, d: v.d?.memberlistState })), ["proc-a", "proc-b"].map((node) => ({
+      node,
+      peers: ["proc-a", "proc-b"],
+      d: "left",
+      ep: { ka: "a, updated@proc-a" },
+    })));
+    // NetworkDB says "left" when d's node LEAVE event arrived before memberlist's
+    // leave, "failed" otherwise: d waits for that event to be sent, not received,
+    // and gossip picks its targets at random (Go's NetworkDB has the same race).
+    for (const v of views) {
+      assert.ok(v.d?.networkdbState === "left" || v.d?.networkdbState === "failed", `${v.node}: ${v.d?.networkdbState}`);
+      if (v.d?.networkdbState === "failed") t.diagnostic(`${v.node} heard memberlist's leave before d's NetworkDB LEAVE event`);
     }
   });
 });
