@@ -46,8 +46,14 @@ export class NetworkDBEventDelegate implements EventDelegate {
       ctx.logger.error(`networkdb ${ctx.self}: node ${node.name} left but was not known`);
       return;
     }
-    // Still active: it did not say goodbye, so it failed.
-    if (known.state === "active") changeNodeState(ctx, node.name, "failed");
+    // Still active: it did not say goodbye in NetworkDB. Memberlist knows
+    // whether it left on purpose (its own leave gossiped) or failed; Docker
+    // calls every such node failed, and then keeps trying to reconnect to a
+    // node that shut down. The leave event often arrives after memberlist's.
+    if (known.state === "active") {
+      const left = ctx.ml?.memberState(node.name)?.state === "left";
+      changeNodeState(ctx, node.name, left ? "left" : "failed");
+    }
   }
 
   notifyUpdate(): void {}
