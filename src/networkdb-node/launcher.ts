@@ -14,6 +14,8 @@ export const NODE_BIN = fileURLToPath(new URL("../../../bin/networkdb-node", imp
 
 export interface LaunchOptions {
   nodeName?: string;
+  /** Address of the gossip listener (default 127.0.0.1; any 127.x.y.z works on lo, which lets a firewall tell nodes apart). */
+  bindAddr?: string;
   /** Gossip addresses ("127.0.0.1:port") to join at start. */
   join?: readonly string[];
   /** Base64 keys (--key, in order). */
@@ -48,6 +50,7 @@ export class NodeProcess {
   private constructor(
     readonly child: ChildProcess,
     readonly name: string,
+    readonly bindAddr: string,
     /** The gossip port (UDP and TCP). */
     readonly port: number,
     readonly httpPort: number,
@@ -59,9 +62,9 @@ export class NodeProcess {
     });
   }
 
-  /** "127.0.0.1:port", what another node joins. */
+  /** "addr:port", what another node joins. */
   get gossipAddr(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.bindAddr}:${this.port}`;
   }
 
   get pid(): number {
@@ -74,7 +77,8 @@ export class NodeProcess {
   }
 
   static async start(options: LaunchOptions = {}): Promise<NodeProcess> {
-    const args = [NODE_BIN, "--bind-addr", "127.0.0.1", "--port", "0", "--http-port", "0"];
+    const bindAddr = options.bindAddr ?? "127.0.0.1";
+    const args = [NODE_BIN, "--bind-addr", bindAddr, "--port", "0", "--http-port", "0"];
     if (options.nodeName !== undefined) args.push("--node-name", options.nodeName);
     if (options.join !== undefined && options.join.length > 0) args.push("--join", options.join.join(","));
     for (const key of options.keys ?? []) args.push("--key", key);
@@ -104,7 +108,7 @@ export class NodeProcess {
         reject(new Error(`networkdb-node exited (${code}): ${stderr.join("\n")}`));
       });
     });
-    return new NodeProcess(child, ready.node, ready.port, ready.httpPort, stderr);
+    return new NodeProcess(child, ready.node, bindAddr, ready.port, ready.httpPort, stderr);
   }
 
   /** GET a command path; resolves to the body (the text form unless `json` is among the params). */

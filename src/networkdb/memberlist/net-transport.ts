@@ -138,7 +138,10 @@ export class NetTransport implements Transport {
     const { host, port } = splitHostPort(addr);
     if (this.closed) return Promise.reject(new Error("transport is shut down"));
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port, noDelay: true });
+      // A node bound to one address speaks from it over TCP too, as it does
+      // over UDP: peers and firewalls see one address per node.
+      const specific = this.bindAddr !== "0.0.0.0" && this.bindAddr !== "::";
+      const socket = connect({ host, port, noDelay: true, ...(specific ? { localAddress: this.bindAddr } : {}) });
       const timer = this.clock.setTimeout(() => {
         socket.destroy();
         reject(new Error(`dial tcp ${addr}: i/o timeout`));
