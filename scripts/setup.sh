@@ -55,3 +55,4 @@ else
 fi
 link_command cnm
 link_command cnmd
+link_command networkdb-node
