@@ -22,6 +22,8 @@ export interface LaunchOptions {
   keys?: readonly string[];
   /** More flags (timings, --direct-fanout...). */
   args?: readonly string[];
+  /** Flags for node itself (e.g. --cpu-prof), before the script. */
+  nodeFlags?: readonly string[];
   /** How long to wait for the ready line (default 15 s: 30 nodes starting on 2 cores take a while). */
   startTimeoutMs?: number;
 }
@@ -78,7 +80,7 @@ export class NodeProcess {
 
   static async start(options: LaunchOptions = {}): Promise<NodeProcess> {
     const bindAddr = options.bindAddr ?? "127.0.0.1";
-    const args = [NODE_BIN, "--bind-addr", bindAddr, "--port", "0", "--http-port", "0"];
+    const args = [...(options.nodeFlags ?? []), NODE_BIN, "--bind-addr", bindAddr, "--port", "0", "--http-port", "0"];
     if (options.nodeName !== undefined) args.push("--node-name", options.nodeName);
     if (options.join !== undefined && options.join.length > 0) args.push("--join", options.join.join(","));
     for (const key of options.keys ?? []) args.push("--key", key);
