@@ -319,6 +319,7 @@ async function memoryPerEntry(count: number): Promise<MemoryResult> {
     }, 60_000, 2000);
     const afterDiag = await joiner!.diagnostics({ gc: true });
     const after = heapOf(afterDiag);
+    progress(`  joiner heap+external: ${(before / 2 ** 20).toFixed(1)} MiB before, ${(after / 2 ** 20).toFixed(1)} MiB after: ${JSON.stringify((afterDiag.process as { memory: unknown }).memory)}`);
     const writerCounters = (await writer!.diagnostics()).counters as { bulkSyncLargestSent: number; bulkSyncsSent: number };
     const payload = 64 + 200;
     return {

@@ -62,8 +62,8 @@ export function createControlServer(db: NetworkDB, advertisedIp: () => string): 
     reply.hijack();
     streamEvents(db, formOf(req), reply.raw);
   });
-  app.get("/diagnostics", (req, reply) => {
-    reply.type("application/json").send(diagnosticsReport(db, formOf(req)));
+  app.get("/diagnostics", async (req, reply) => {
+    reply.type("application/json").send(await diagnosticsReport(db, formOf(req)));
   });
 
   app.all("/*", async (req, reply) => {
