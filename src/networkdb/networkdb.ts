@@ -58,6 +58,9 @@ export interface TableElem {
   owner: string;
 }
 
+/** Up to this many members, a network event is sent to each of them at once (see sendNetworkEvent). */
+const DIRECT_NETWORK_EVENT_CLUSTER = 64;
+
 /** How long a node alone in a network waits for a newcomer's join sync before pulling from it. */
 const JOIN_SYNC_GRACE = 1000;
 
@@ -458,8 +461,13 @@ export class NetworkDB {
 
   /**
    * Gossip a network event about ourselves through memberlist's queue, and
-   * send it at once to the network's current peers: they must know we are
-   * in before they accept our entries.
+   * send it at once to the nodes that must hear it first: they must know we
+   * are in before they send us their writes or accept ours. In a small
+   * cluster that is every member, since the ones that joined the network a
+   * moment ago are not known to be in it yet (two nodes joining together,
+   * then writing, would otherwise miss each other's writes until the next
+   * gossip round); in a large one, the network's known peers, and gossip,
+   * whose piggybacking is cheaper than a datagram per member, does the rest.
    */
   private sendNetworkEvent(nid: string, type: number, ltime: number): void {
     const { ctx } = this;
@@ -467,7 +475,9 @@ export class NetworkDB {
     ctx.broadcasts.network.queueBroadcast(new NetworkEventBroadcast(nid, ctx.self, msg));
     const ml = ctx.ml;
     if (ml === null) return;
-    for (const name of ctx.networks.peersOf(nid)) {
+    const targets =
+      ctx.nodes.numActive <= DIRECT_NETWORK_EVENT_CLUSTER ? ctx.nodes.active().map((n) => n.node.name) : ctx.networks.peersOf(nid);
+    for (const name of targets) {
       if (name === ctx.self) continue;
       const n = ctx.nodes.get(name);
       if (n?.state === "active") ml.sendBestEffort(n.node, msg);
