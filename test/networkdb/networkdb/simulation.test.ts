@@ -20,6 +20,23 @@ import {
 } from "./sim-helpers.js";
 
 describe("networkdb simulation: propagation", () => {
+  it("lets nodes that join a network at the same moment see each other's first writes at once", async () => {
+    // Without the direct network events, neither knows the other is in until
+    // a gossip round, and the writes wait for gossip or a bulk sync.
+    const sim = await cluster(3);
+    const [a, b] = sim.nodes as [(typeof sim.nodes)[0], (typeof sim.nodes)[0]];
+    const joins = [a.db.joinNetwork("net1"), b.db.joinNetwork("net1")];
+    await sim.run(3); // one network latency (1 ms), with room
+    await sim.settle(Promise.all(joins));
+    a.db.createEntry("t", "net1", "from-a", enc("1"));
+    b.db.createEntry("t", "net1", "from-b", enc("2"));
+    await sim.run(3);
+    assert.equal(dec(b.db.getEntry("t", "net1", "from-a")), "1");
+    assert.equal(dec(a.db.getEntry("t", "net1", "from-b")), "2");
+    assert.equal(a.db.diagnostics().counters.bulkSyncsReceived + b.db.diagnostics().counters.bulkSyncsReceived, 0, "no bulk sync was needed");
+    await sim.shutdown();
+  });
+
   it("sends create, update and delete to every node of the network at once, and to no other node", async () => {
     const sim = await cluster(10);
     const members = sim.nodes.slice(0, 7);
