@@ -26,8 +26,12 @@ export class NetworkDBEventDelegate implements EventDelegate {
     const known = ctx.nodes.get(node.name);
     if (known !== undefined && known.state !== "active") {
       // Back from failed or left: the same node, same name.
+      const wasFailed = known.state === "failed";
       ctx.nodes.updateNode(node);
       changeNodeState(ctx, node.name, "active");
+      // Its attachments and entries were dropped when it failed: the
+      // reconnect task syncs with it, as if it had reconnected it itself.
+      if (wasFailed) known.resyncPending = true;
       return;
     }
     const previous = ctx.nodes.findReincarnation(node);

@@ -18,6 +18,14 @@ export interface ClusterNode {
   ltime: number;
   /** Left/failed nodes: clock time at which the node is forgotten (0 while active). */
   reapAt: number;
+  /**
+   * cnm: an active node back from failed that this node has not yet
+   * reconnected itself (push/pull and bulk sync with it), because memberlist
+   * gossip revived it first. Its network attachments and entries were
+   * dropped when it failed and nothing else brings them back soon (see
+   * Maintenance.reconnect).
+   */
+  resyncPending: boolean;
 }
 
 export class ClusterNodes {
@@ -60,7 +68,7 @@ export class ClusterNodes {
     const old = this.byName.get(node.name);
     if (old?.state === "active") this.activeCount--;
     if (old !== undefined) this.unindex(old.node);
-    const n: ClusterNode = { node, state: "active", ltime: 0, reapAt: 0 };
+    const n: ClusterNode = { node, state: "active", ltime: 0, reapAt: 0, resyncPending: false };
     this.byName.set(node.name, n);
     this.index(node);
     this.activeCount++;
@@ -108,8 +116,10 @@ export class ClusterNodes {
     if (state === "active") {
       this.activeCount++;
       n.reapAt = 0;
-    } else if (n.reapAt === 0) {
-      n.reapAt = reapAt;
+    } else {
+      // Out of the active set, a failed node is the reconnect task's anyway.
+      n.resyncPending = false;
+      if (n.reapAt === 0) n.reapAt = reapAt;
     }
     n.state = state;
     return true;
