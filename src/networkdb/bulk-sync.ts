@@ -159,6 +159,7 @@ export class BulkSyncer {
     let size = 0;
     for (const nid of networks) {
       for (const [table, key, entry] of ctx.store.network(nid)) {
+        if (entry.orphan === true) continue; // a local trace, not a delete
         const msg = this.entryMessage(nid, table, key, entry);
         const part = compoundPartSize(msg.length);
         if (parts.length > 0 && size + part > chunkBytes) {

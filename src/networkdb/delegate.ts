@@ -282,6 +282,8 @@ export function applyTableEvent(ctx: Context, event: TableEventFields, isBulkSyn
  * pick the same one. Same time and owner is the same event: not newer.
  */
 function isNewer(event: TableEventFields, entry: TableEntry): boolean {
+  // The version an orphan marker stands for, back from its owner: welcome.
+  if (entry.orphan === true && event.ltime === entry.ltime && event.node === entry.owner) return true;
   if (event.ltime !== entry.ltime) return event.ltime > entry.ltime;
   return event.node > entry.owner;
 }

@@ -43,6 +43,8 @@ export interface EntryDiagnostics {
   owner: string;
   ltime: number;
   deleting: boolean;
+  /** A hidden trace of a failed or departed owner's live entry, not a delete (see ownership.ts). */
+  orphan: boolean;
   /** Tombstones: seconds until purge. */
   reapInSeconds: number | null;
   valueBytes: number;
@@ -148,6 +150,7 @@ export function collectDiagnostics(ctx: Context, options: DiagnosticsOptions = {
         owner: e.owner,
         ltime: e.ltime,
         deleting: e.deleting,
+        orphan: e.orphan === true,
         reapInSeconds: e.deleting ? Math.max(0, (e.reapAt - now) / 1000) : null,
         valueBytes: e.value.length,
         valueHex: Buffer.from(e.value.slice(0, 64), "latin1").toString("hex"),

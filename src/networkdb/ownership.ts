@@ -9,9 +9,14 @@
  *  - This node leaves a network: its own entries become tombstones (one
  *    tick newer), the others' live entries are dropped, so that rejoining
  *    accepts them afresh.
- *  - A node leaves or fails out of the cluster: its attachments and live
- *    entries are dropped outright, so that if it was only unreachable its
- *    entries are accepted again when it comes back.
+ *  - A node leaves or fails out of the cluster: its attachments are
+ *    dropped and its live entries hidden, so that if it was only
+ *    unreachable its entries are accepted again when it comes back.
+ *    Docker drops them outright, and then a late copy of an older version
+ *    (a datagram or stream held up by the partition) is accepted too, and
+ *    shows a deleted entry or an old value until the next sync. cnm keeps
+ *    an orphan marker in their place, for as long as a tombstone: it takes
+ *    back the version it replaced or a newer one, and refuses older ones.
  *
  * Unlike Docker, tombstones are never dropped early: they stay until
  * reaped, so a replay of an older create is refused all that time.
@@ -44,12 +49,14 @@ export function markNetworkEntriesDeleted(ctx: Context, nid: string, node: strin
   if (isLocal) store.clearNetworkFloors(nid);
 }
 
-/** Drop the live entries `node` owns, everywhere (it left or failed out of the cluster). */
+/** Hide the live entries `node` owns, everywhere, behind orphan markers (it left or failed out of the cluster). */
 export function dropNodeEntries(ctx: Context, node: string): void {
   const { store, watchers } = ctx;
-  for (const [nid, table, key, entry] of store.all()) {
+  const reapAt = ctx.clock.now() + ctx.config.reapEntryInterval;
+  for (const [nid, table, key, entry] of [...store.all()]) {
     if (entry.owner !== node || entry.deleting) continue;
-    store.delete(table, nid, key);
+    // The value is not kept: a marker only needs the version it stands for.
+    store.set(table, nid, key, { value: "", owner: entry.owner, ltime: entry.ltime, deleting: true, reapAt, orphan: true });
     watchers.emit("delete", table, nid, key, valueBytes(entry.value));
   }
   store.clearOwnerFloors(node);

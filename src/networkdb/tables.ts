@@ -41,6 +41,14 @@ export interface TableEntry {
   deleting: boolean;
   /** Tombstones: clock time at which the tombstone may be purged (0 for live entries). */
   reapAt: number;
+  /**
+   * cnm: not a delete but the trace of a live entry dropped because its
+   * owner failed or left the cluster (see ownership.ts). Hidden like a
+   * tombstone and never sent to anyone; it refuses older versions of the
+   * entry (a late datagram, a delayed stream) and lets the same or a newer
+   * version back in when the owner returns.
+   */
+  orphan?: true;
 }
 
 type KeyMap = Map<string, TableEntry>;
@@ -191,7 +199,8 @@ export class TableStore {
       for (const [table, keys] of [...tables]) {
         for (const [key, entry] of keys) {
           if (!entry.deleting || entry.reapAt > now) continue;
-          if (tracked(nid, entry.owner)) this.raiseFloor(nid, entry.owner, entry.ltime);
+          // An orphan's owner may still hold the entry at that very time: no floor from it.
+          if (entry.orphan !== true && tracked(nid, entry.owner)) this.raiseFloor(nid, entry.owner, entry.ltime);
           this.delete(table, nid, key);
           purged++;
         }

@@ -149,6 +149,43 @@ describe("networkdb simulation: propagation", () => {
 });
 
 describe("networkdb simulation: entries follow their owner", () => {
+  it("refuses an older version of a failed owner's entry that arrives late, and takes the current one back", async () => {
+    // No reconnect task and no periodic bulk sync: after the heal, a knows c
+    // is back in the network (memberlist push/pull) before c's entries come
+    // back, which is when a copy delayed by the partition can land.
+    const sim = await cluster(3, { networks: ["net1"], config: { retryInterval: 3_600_000, bulkSyncInterval: 3_600_000 } });
+    const [a, b, c] = sim.nodes as [(typeof sim.nodes)[0], (typeof sim.nodes)[0], (typeof sim.nodes)[0]];
+    c.db.createEntry("t", "net1", "k", enc("v1"));
+    await sim.run(50);
+    const created = storedEntry(a, "t", "net1", "k")!;
+    c.db.updateEntry("t", "net1", "k", enc("v2"));
+    await sim.run(50);
+    const updated = storedEntry(a, "t", "net1", "k")!;
+    assert.ok(updated.ltime > created.ltime);
+
+    sim.partition([c], [a, b]);
+    for (let i = 0; i < 600 && a.db.clusterPeers().some((p) => p.name === c.name); i++) await sim.run(100);
+    assert.equal(a.db.getEntry("t", "net1", "k"), undefined, "c failed: its entry is gone");
+    assert.equal(storedEntry(a, "t", "net1", "k")?.orphan, true, "behind an orphan marker");
+
+    sim.heal();
+    for (let i = 0; i < 1200 && a.db.networkSize("net1") < 3; i++) await sim.run(100);
+    assert.equal(a.db.networkSize("net1"), 3, "a knows c is back in the network");
+    assert.equal(a.db.getEntry("t", "net1", "k"), undefined, "its entries have not come back yet");
+
+    const event = (type: "create" | "update", ltime: number, value: string) =>
+      tableEventBytes({ type, ltime, owner: c.name, nid: "net1", table: "t", key: "k", value: enc(value) });
+    injectDatagram(a, c, [event("create", created.ltime, "v1")]);
+    await sim.run(5);
+    assert.equal(a.db.getEntry("t", "net1", "k"), undefined, "the late create (older than what a saw) is refused");
+    injectDatagram(a, c, [event("update", updated.ltime, "v2")]);
+    await sim.run(5);
+    assert.equal(dec(a.db.getEntry("t", "net1", "k")), "v2", "the version a had comes back");
+    assert.equal(storedEntry(a, "t", "net1", "k")?.orphan, false);
+    void b;
+    await sim.shutdown();
+  });
+
   it("removes a crashed node's entries everywhere", async () => {
     const sim = await cluster(8, { networks: ["net1"] });
     for (const n of sim.nodes) for (let i = 0; i < 3; i++) n.db.createEntry("t", "net1", `${n.name}-${i}`, enc("x"));
