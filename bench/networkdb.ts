@@ -6,8 +6,9 @@
  *  - create on one node -> visible on all others: p50/p99 at N = 3, 10, 30
  *    (writers rotate over the nodes, one write at a time);
  *  - kill -9 of a node -> all its entries gone on every survivor, N = 3;
- *  - false dead nodes and write latency with 10% of the nodes' UDP
- *    datagrams dropped by the kernel (an nftables rule, `numgen random`);
+ *  - false dead nodes and write latency with 10% of the packets (UDP and
+ *    TCP) to the nodes dropped by the kernel (an nftables rule, `numgen
+ *    random`);
  *  - memory per entry: a node that joins a network of 100,000 entries
  *    (64-byte keys, 200-byte values) receives them by bulk sync; its heap
  *    growth per entry, less the key and value, and the largest bulk-sync
@@ -205,13 +206,17 @@ async function killToGone(args: readonly string[], label: string, perNode = 20):
   }
 }
 
-/** An nftables table dropping `percent`% of the UDP datagrams to `ports` (input hook: loopback traffic passes it). */
+/**
+ * An nftables table dropping `percent`% of the packets, UDP and TCP, sent
+ * to `ports` (input hook: loopback traffic passes it). TCP too, or the
+ * TCP fallback probe would make every probe succeed.
+ */
 function addLoss(ports: number[], percent: number): () => void {
   const table = `cnmb${randomBytes(2).toString("hex")}`;
   const rules = `table inet ${table} {
   chain input {
     type filter hook input priority -10; policy accept;
-    udp dport { ${ports.join(", ")} } numgen random mod 100 < ${percent} counter drop
+    meta l4proto { tcp, udp } th dport { ${ports.join(", ")} } numgen random mod 100 < ${percent} counter drop
   }
 }
 `;
@@ -257,7 +262,7 @@ async function underLoss(n: number, seconds: number): Promise<LossResult> {
     }
     // Per-round medians are not the distribution: measure it once more, properly, at the end.
     const final = await visibleLatencies(nodes, 100, "loss-final");
-    return { falseDead, p50: final.p50, p99: final.p99, lost: lost + final.lost, dropped: "10% of UDP datagrams" };
+    return { falseDead, p50: final.p50, p99: final.p99, lost: lost + final.lost, dropped: "10% of UDP and TCP packets" };
   } finally {
     for (const s of streams) s.close();
     removeLoss?.();
