@@ -18,6 +18,7 @@ async function start(options: NodeOptions): Promise<void> {
     keys: [...options.keys],
     gossipInterval: options.gossipInterval,
     directFanout: options.directFanout,
+    tableRetransmitMult: options.tableRetransmitMult,
     memberlist: {
       probeInterval: options.probeInterval,
       probeTimeout: options.probeTimeout,

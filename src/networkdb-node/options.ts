@@ -30,6 +30,8 @@ export interface NodeOptions {
   readonly gossipInterval: number;
   /** Peers a local write is sent to at once (Infinity: all; 0: Docker's gossip only). */
   readonly directFanout: number;
+  /** Transmissions of each queued table event: mult * ceil(log10(n + 1)) (Docker: 4). */
+  readonly tableRetransmitMult: number;
 }
 
 /** Docker's diagnostic server listens on 2000 by default; so does ours. */
@@ -75,6 +77,9 @@ Options:
   --gossip-interval MS    table gossip period (default ${DEFAULT_GOSSIP_INTERVAL}, Docker's)
   --direct-fanout N|all   peers a write is sent to at once, before gossip (default all;
                           0 = Docker's behaviour, gossip only)
+  --table-retransmit-mult N
+                          gossip transmissions of a table event, times ceil(log10(n + 1))
+                          for a network of n nodes (default 4, Docker's)
   --log-level LEVEL       error, warn, info or debug (default warn)
   -h, --help              this text`;
 
@@ -128,6 +133,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeOptions | "help" {
         "suspicion-mult": { type: "string" },
         "gossip-interval": { type: "string" },
         "direct-fanout": { type: "string" },
+        "table-retransmit-mult": { type: "string" },
         "log-level": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -161,6 +167,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeOptions | "help" {
     probeTimeout,
     suspicionMult: integer("suspicion-mult", v["suspicion-mult"], DEFAULT_SUSPICION_MULT, 1, 100),
     gossipInterval: integer("gossip-interval", v["gossip-interval"], DEFAULT_GOSSIP_INTERVAL, 1, 60_000),
+    tableRetransmitMult: integer("table-retransmit-mult", v["table-retransmit-mult"], 4, 1, 100),
     directFanout: v["direct-fanout"] === undefined || v["direct-fanout"] === "all" ? Infinity : integer("direct-fanout", v["direct-fanout"], 0, 0, 1_000_000),
   };
 }
