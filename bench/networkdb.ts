@@ -364,7 +364,7 @@ async function visibleParts(out: Record<string, unknown>): Promise<void> {
   const n10 = await visibleAt(10, quick ? 50 : 200, [], "cnm n=10");
   out.p50_visible_ms_n10 = n10.p50;
   out.p99_visible_ms_n10 = n10.p99;
-  const n30 = await visibleAt(30, quick ? 30 : 100, [], "cnm n=30");
+  const n30 = await visibleAt(30, quick ? 30 : 200, [], "cnm n=30");
   out.p50_visible_ms_n30 = n30.p50;
   out.p99_visible_ms_n30 = n30.p99;
   out.lost_writes = n3.lost + n10.lost + n30.lost;
