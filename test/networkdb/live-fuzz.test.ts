@@ -359,6 +359,28 @@ async function throwaway(
   return fired;
 }
 
+/**
+ * Fire `inputs` at the target, with its state, event counters and traffic
+ * counters (and the peer's) read before and after, and its memory after GC
+ * at a tenth of the way and at the end.
+ */
+async function fireAtTarget(target: NetworkDB, peer: NetworkDB, inputs: FuzzInput[], gc: () => void) {
+  const before = stateOf(target);
+  const considered = eventsConsidered(target);
+  const t0 = target.memberlist.stats();
+  const p0 = peer.memberlist.stats();
+  // The datagrams the target received that the peer did not send: ours.
+  const received = (): number =>
+    target.memberlist.stats().packetsReceived - t0.packetsReceived - (peer.memberlist.stats().packetsSent - p0.packetsSent);
+  let memoryAt10 = 0;
+  const tenth = Math.floor(inputs.length / 10);
+  const fired = await fire(inputs, target.port, received, (sent) => {
+    if (memoryAt10 === 0 && sent >= tenth) memoryAt10 = heapAfterGc(gc);
+  });
+  const memoryAtEnd = heapAfterGc(gc);
+  return { before, considered, t0, t1: target.memberlist.stats(), p0, p1: peer.memberlist.stats(), fired, got: received(), memoryAt10, memoryAtEnd };
+}
+
 // ------------------------------------------------------------ the runs
 
 describe("live fuzzing of NetworkDB nodes on loopback", () => {
@@ -367,28 +389,11 @@ describe("live fuzzing of NetworkDB nodes on loopback", () => {
   it("70,000 random and mutated inputs: the plain target's state never moves, the cluster stays healthy, memory stays flat", async (t: TestContext) => {
     const corpus = buildCorpus(70_000, 0x11fe_f022, names("fz"));
     const { target, peer } = await cluster("fz", []);
-    const before = stateOf(target);
-    const considered = eventsConsidered(target);
-    const t0 = target.memberlist.stats();
-    const p0 = peer.memberlist.stats();
     const ndbErrors0 = target.diagnostics().counters.decodeErrors;
-
-    // The datagrams the target received that the peer did not send: ours.
-    const received = (): number =>
-      target.memberlist.stats().packetsReceived - t0.packetsReceived - (peer.memberlist.stats().packetsSent - p0.packetsSent);
-    let memoryAt10 = 0;
-    const tenth = Math.floor(corpus.inert.length / 10);
-    const fired = await fire(corpus.inert, target.port, received, (sent) => {
-      if (memoryAt10 === 0 && sent >= tenth) memoryAt10 = heapAfterGc(gc);
-    });
-    const memoryAtEnd = heapAfterGc(gc);
-
-    const t1 = target.memberlist.stats();
-    const p1 = peer.memberlist.stats();
+    const { before, considered, t0, t1, p0, p1, fired, got, memoryAt10, memoryAtEnd } = await fireAtTarget(target, peer, corpus.inert, gc);
     assert.equal(fired.tcpHangs, 0, "every TCP connection was closed by the node");
     assert.deepEqual(stateOf(target), before, "state unchanged by input the node cannot act on");
     assert.deepEqual(eventsConsidered(target), considered, "no event of the fuzz reached NetworkDB's handlers");
-    const got = received();
     assert.ok(got >= fired.udp * 0.995, `the node counted ${got} of ${fired.udp} datagrams`);
     assert.equal(t1.streamsAccepted - t0.streamsAccepted - (p1.streamsOpened - p0.streamsOpened), fired.tcp, "every TCP connection was accepted");
     // The fuzz reached every layer: checksums, memberlist's decoder, NetworkDB's.
@@ -417,26 +422,10 @@ describe("live fuzzing of NetworkDB nodes on loopback", () => {
     const keyring = new Keyring([key]);
     const corpus = buildCorpus(30_000, 0x5ea1_ed00, names("fe"), keyring);
     const { target, peer } = await cluster("fe", [key]);
-    const before = stateOf(target);
-    const considered = eventsConsidered(target);
-    const t0 = target.memberlist.stats();
-
-    const p0 = peer.memberlist.stats();
-    const received = (): number =>
-      target.memberlist.stats().packetsReceived - t0.packetsReceived - (peer.memberlist.stats().packetsSent - p0.packetsSent);
-    let memoryAt10 = 0;
-    const tenth = Math.floor(corpus.inert.length / 10);
-    const fired = await fire(corpus.inert, target.port, received, (sent) => {
-      if (memoryAt10 === 0 && sent >= tenth) memoryAt10 = heapAfterGc(gc);
-    });
-    const memoryAtEnd = heapAfterGc(gc);
-    const t1 = target.memberlist.stats();
-    const p1 = peer.memberlist.stats();
-
+    const { before, considered, t0, t1, p0, p1, fired, got, memoryAt10, memoryAtEnd } = await fireAtTarget(target, peer, corpus.inert, gc);
     assert.equal(fired.tcpHangs, 0, "every TCP connection was closed by the node");
     assert.deepEqual(stateOf(target), before, "state unchanged by unauthenticated input");
     assert.deepEqual(eventsConsidered(target), considered);
-    const got = received();
     assert.ok(got >= fired.udp * 0.995, `the node counted ${got} of ${fired.udp} datagrams`);
     // Every datagram of ours that arrived was refused at decryption (the peer's never are).
     const refused = t1.decryptErrors - t0.decryptErrors;
