@@ -42,15 +42,37 @@ export function eventLine(event: WatchEvent): string {
   })}\n`;
 }
 
-/** Streams events until the client goes away. */
+/**
+ * Streams events until the client goes away. With `batch=MS`, lines are
+ * sent at most every MS milliseconds: each event is still stamped when the
+ * node applies it, but the node and its reader wake once a batch instead of
+ * once an event (a benchmark's instrument should cost little next to what
+ * it measures).
+ */
 export function streamEvents(db: NetworkDB, form: URLSearchParams, res: ServerResponse): void {
   res.writeHead(200, { "Content-Type": "application/x-ndjson", "Cache-Control": "no-store" });
   // The first line says the watch is in place: a client may write once it has read it.
   res.write(`${JSON.stringify({ type: "watching", t_ns: process.hrtime.bigint().toString() })}\n`);
+  const batchMs = Math.max(0, Math.min(10_000, Number(form.get("batch") ?? 0) || 0));
+  let pending = "";
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    timer = undefined;
+    res.write(pending);
+    pending = "";
+  };
   const watch = db.watch(form.get("tname") ?? undefined, form.get("nid") ?? undefined, (event) => {
-    res.write(eventLine(event));
+    if (batchMs === 0) {
+      res.write(eventLine(event));
+      return;
+    }
+    pending += eventLine(event);
+    timer ??= setTimeout(flush, batchMs);
   });
-  res.on("close", () => watch.close());
+  res.on("close", () => {
+    watch.close();
+    if (timer !== undefined) clearTimeout(timer);
+  });
 }
 
 export async function diagnosticsReport(db: NetworkDB, form: URLSearchParams): Promise<string> {

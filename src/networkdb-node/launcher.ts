@@ -168,8 +168,9 @@ export class NodeProcess {
    * Follow the table events this node hears (filtered by table/network);
    * resolves once the watch is in place on the node.
    */
-  events(filter: { tname?: string; nid?: string }, onEvent: (e: StreamedEvent) => void): Promise<EventStream> {
+  events(filter: { tname?: string; nid?: string; batchMs?: number }, onEvent: (e: StreamedEvent) => void): Promise<EventStream> {
     const query = new URLSearchParams();
+    if (filter.batchMs !== undefined) query.set("batch", String(filter.batchMs));
     if (filter.tname !== undefined) query.set("tname", filter.tname);
     if (filter.nid !== undefined) query.set("nid", filter.nid);
     return new Promise((resolve, reject) => {
