@@ -446,6 +446,11 @@ describe("networkdb-node: a cluster of processes", () => {
     // c follows the events it hears, to check their kinds and order.
     const heard: string[] = [];
     const stream = await c.events({ tname: "ep", nid: "net" }, (e) => heard.push(`${e.type} ${e.key} ${Buffer.from(e.value, "base64").toString()}`));
+    // The same, sent in batches (cnm's ?batch=MS): the same events, in the same order.
+    const heardInBatches: string[] = [];
+    const batched = await c.events({ tname: "ep", nid: "net", batchMs: 100 }, (e) =>
+      heardInBatches.push(`${e.type} ${e.key} ${Buffer.from(e.value, "base64").toString()}`),
+    );
     try {
       await a.ok("/createentry", { tname: "ep", nid: "net", key: "ka", value: "from a", unsafe: true });
       await b.ok("/createentry", { tname: "ep", nid: "net", key: "kb", value: b64("from b") });
@@ -475,8 +480,11 @@ describe("networkdb-node: a cluster of processes", () => {
       assert.deepEqual(about("kd"), ["create kd from d"]);
       // c's own create is not an event to c; b's delete of it is.
       assert.deepEqual(about("kc"), ["delete kc from c"]);
+      await waitUntil("the batched stream to catch up", () => heardInBatches.length >= heard.length, 5_000);
+      assert.deepEqual(heardInBatches, heard);
     } finally {
       stream.close();
+      batched.close();
     }
   });
 
