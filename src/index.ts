@@ -11,5 +11,7 @@ export * from "./errors.js";
 export * as driverapi from "./driverapi/index.js";
 export * as ipamapi from "./ipamapi/index.js";
 export { InProcessCluster } from "./cluster/in-process-cluster.js";
+export { NetworkDBAgent } from "./cluster/networkdb-agent.js";
+export { NetworkDB, type NetworkDBConfig } from "./networkdb/index.js";
 export { SqliteStateStore } from "./store/sqlite-store.js";
 export type { RestoreReport } from "./controller/restore.js";

@@ -1,0 +1,58 @@
+/**
+ * Test helper: a driver that uses nothing but the gossip half of the
+ * contract, and a controller around it for one "node" of a cluster.
+ */
+import { Controller, driverapi, type ClusterAgent } from "../../src/index.js";
+import { DefaultIpam } from "../../src/ipam/index.js";
+import { LinuxOsl } from "../../src/osl/linux-osl.js";
+import { BaseDriver } from "../../src/drivers/base-driver.js";
+
+export type Event = { type: driverapi.EventType; nid: string; table: string; key: string; value: string };
+
+/**
+ * A driver that uses nothing but the gossip half of the contract: it registers
+ * a table at network creation, publishes one entry per endpoint at join, and
+ * records what it hears. No kernel objects, so the test isolates the contract.
+ */
+export class GossipingDriver extends BaseDriver {
+  readonly heard: Event[] = [];
+  constructor(private readonly node: string) {
+    super();
+  }
+  type() {
+    return "gossiping";
+  }
+  override async networkAllocate(): Promise<Record<string, string>> {
+    return {};
+  }
+  override async networkFree(): Promise<void> {}
+  async createNetwork(_nid: string, _o: driverapi.NetworkOptions, nInfo: driverapi.NetworkInfo) {
+    nInfo.tableEventRegister("endpoint_table");
+  }
+  async deleteNetwork() {}
+  async createEndpoint() {}
+  async deleteEndpoint() {}
+  async join(_nid: string, eid: string, _key: string, jinfo: driverapi.JoinInfo) {
+    jinfo.addTableEntry("endpoint_table", eid, new TextEncoder().encode(`${this.node}:${eid.slice(0, 6)}`));
+  }
+  async leave() {}
+  override eventNotify(type: driverapi.EventType, nid: string, table: string, key: string, value: Uint8Array) {
+    this.heard.push({ type, nid, table, key, value: new TextDecoder().decode(value) });
+  }
+}
+
+export async function nodeController(prefix: string, node: string, agent: ClusterAgent, scope: "global" | "local") {
+  const driver = new GossipingDriver(node);
+  const osl = new LinuxOsl();
+  const c = await Controller.create({
+    prefix,
+    runDir: `/run/cnm-test/${prefix}`,
+    osl,
+    agent,
+    drivers: [(cb) => cb.registerDriver("gossiping", driver, { dataScope: scope })],
+    ipams: [{ name: "default", ipam: new DefaultIpam(), capability: { requiresMACAddress: false, requiresRequestReplay: false } }],
+    resources: [osl],
+  });
+  return { c, driver };
+}
+
