@@ -54,9 +54,14 @@ export class TransmitQueue {
     /** Current number of nodes the broadcasts are for (drives the transmit limit). */
     readonly numNodes: () => number,
     readonly retransmitMult: number,
+    /** Most broadcasts kept: queueing beyond drops per prune() (default: unbounded). */
+    readonly maxRetain = Infinity,
   ) {}
 
-  /** Queue `b`, first dropping (and finishing) the queued broadcast with the same key. */
+  /**
+   * Queue `b`, first dropping (and finishing) the queued broadcast with the
+   * same key; beyond maxRetain, prune.
+   */
   queueBroadcast(b: KeyedBroadcast): void {
     if (b.key !== null) {
       const old = this.byKey.get(b.key);
@@ -66,6 +71,7 @@ export class TransmitQueue {
     this.bucket(0).push(entry);
     if (b.key !== null) this.byKey.set(b.key, entry);
     this.count++;
+    if (this.count > this.maxRetain) this.prune(this.maxRetain);
   }
 
   /**
@@ -283,6 +289,6 @@ export class ClusterBroadcasts {
 }
 
 /** A new per-network table event queue (Docker: RetransmitMult 4, sized by the network's node count). */
-export function newTableQueue(numNodes: () => number, retransmitMult: number): TransmitQueue {
-  return new TransmitQueue(numNodes, retransmitMult);
+export function newTableQueue(numNodes: () => number, retransmitMult: number, maxLen: number): TransmitQueue {
+  return new TransmitQueue(numNodes, retransmitMult, maxLen);
 }

@@ -17,6 +17,7 @@
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { WireError, pb } from "./wire/index.js";
+import { decodeUtf8 } from "./wire/utf8.js";
 
 /** GossipMessage types (networkdb.proto's MessageType). */
 export const GossipType = {
@@ -85,7 +86,6 @@ export interface BulkSyncFields {
 // ---------------------------------------------------------------- writing
 
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder("utf-8", { fatal: false });
 
 /** UTF-8 bytes of `s`, with a fast path for ASCII. */
 export function utf8Bytes(s: string): Uint8Array {
@@ -390,19 +390,6 @@ function interned(buf: Uint8Array, start: number, end: number): string {
   return s;
 }
 
-function decodeUtf8(b: Uint8Array): string {
-  if (b.length <= 64) {
-    let ascii = true;
-    for (let i = 0; i < b.length; i++) {
-      if (b[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) return String.fromCharCode.apply(null, b as unknown as number[]);
-  }
-  return textDecoder.decode(b);
-}
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 

@@ -131,7 +131,6 @@ export class MessageHandler {
     // An event too big for a datagram would sit in the queue forever: bulk syncs carry it.
     if (!fitsAlone(msg, datagramBudget(ctx))) return;
     network.tableBroadcasts.queueBroadcast(new TableEventBroadcast(event.nid, event.table, event.key, msg));
-    network.tableBroadcasts.prune(ctx.config.maxTableQueueLen);
     ctx.counters.tableEventsRequeued++;
     if (!isBulkSync) this.hooks.forward(event.nid, msg);
   }

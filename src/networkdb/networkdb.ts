@@ -194,7 +194,7 @@ export class NetworkDB {
       awaitingPeer: false,
       tableBroadcasts:
         existing?.tableBroadcasts ??
-        newTableQueue(() => ctx.networks.countOf(nid), ctx.config.tableRetransmitMult),
+        newTableQueue(() => ctx.networks.countOf(nid), ctx.config.tableRetransmitMult, ctx.config.maxTableQueueLen),
       messagesSent: 0,
     };
     ctx.networks.setLocal(network);
@@ -427,9 +427,7 @@ export class NetworkDB {
     // Too big for a datagram: the direct path sends it over TCP, and it is
     // not queued for gossip (it would never fit a packet).
     if (fitsAlone(msg, datagramBudget(ctx))) {
-      const queue = ctx.networks.local(nid)!.tableBroadcasts;
-      queue.queueBroadcast(new TableEventBroadcast(nid, table, key, msg));
-      queue.prune(ctx.config.maxTableQueueLen);
+      ctx.networks.local(nid)!.tableBroadcasts.queueBroadcast(new TableEventBroadcast(nid, table, key, msg));
     }
     this.direct.send(msg, targets);
   }

@@ -23,10 +23,9 @@
  */
 import { ByteWriter } from "./byte-writer.js";
 import { WireError } from "./errors.js";
+import { decodeUtf8 } from "./utf8.js";
 
 const utf8Encoder = new TextEncoder();
-// Non-fatal: Go strings may hold any bytes, and a node name is only compared, never interpreted.
-const utf8Decoder = new TextDecoder("utf-8", { fatal: false });
 
 /** Nesting limit when skipping unknown values, so hostile input cannot exhaust the stack. */
 const MAX_SKIP_DEPTH = 32;
@@ -217,19 +216,7 @@ export class MsgpackReader {
   str(what = "string"): string {
     const raw = this.rawOrNil(what);
     if (raw === null) return "";
-    // Short ASCII (field and node names, nearly every string here): the
-    // same result as the UTF-8 decoder, without its per-call overhead.
-    if (raw.length < 64) {
-      let ascii = true;
-      for (let i = 0; i < raw.length; i++) {
-        if (raw[i]! >= 0x80) {
-          ascii = false;
-          break;
-        }
-      }
-      if (ascii) return String.fromCharCode.apply(null, raw as unknown as number[]);
-    }
-    return utf8Decoder.decode(raw);
+    return decodeUtf8(raw);
   }
 
   /** Read any integer form; nil decodes to 0 as in Go. */

@@ -276,6 +276,13 @@ describe("transmit queue", () => {
     assert.equal(q.numQueued(), 0);
     assert.deepEqual(q.getBroadcasts(0, 100), []);
   });
+
+  it("keeps to its maxRetain as broadcasts are queued", () => {
+    const q = new TransmitQueue(() => 9, 4, 2);
+    for (const k of ["a", "b", "c"]) q.queueBroadcast(new TableEventBroadcast("n", "t", k, msg(k)));
+    assert.equal(q.numQueued(), 2);
+    assert.deepEqual(text(q.getBroadcasts(0, 100)), ["c", "b"], "the oldest went");
+  });
 });
 
 describe("watch hub", () => {
