@@ -7,16 +7,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { NetworkDB, NetworkDBAgent, driverapi } from "../../src/index.js";
+import { waitUntil } from "../../src/networkdb-node/launcher.js";
 import { nodeController, type Event } from "./gossiping-driver.js";
 import { sweep, uniquePrefix } from "./helpers.js";
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Poll until `check` holds (launcher's waitUntil, every 20 ms). */
+const until = (what: string, check: () => boolean, timeoutMs = 10_000) => waitUntil(what, check, timeoutMs, 20);
 
 const kinds = (heard: Event[]) => heard.map((e) => [e.type, e.key] as const);
 
