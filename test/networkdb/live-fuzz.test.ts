@@ -41,6 +41,7 @@ import {
   type FuzzInput,
   type TargetNames,
 } from "./fuzz-corpus.js";
+import { waitUntil } from "../../src/networkdb-node/launcher.js";
 
 const NETWORK = "fz-net";
 const TABLE = "fz-table";
@@ -96,13 +97,8 @@ async function start(name: string, keys: Uint8Array[] = []): Promise<NetworkDB> 
 
 const addr = (db: NetworkDB): string => `127.0.0.1:${db.port}`;
 
-async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const waitFor = (predicate: () => boolean, timeoutMs: number, what: string): Promise<void> =>
+  waitUntil(what, predicate, timeoutMs, 10);
 
 // ------------------------------------------------------------ corpus
 

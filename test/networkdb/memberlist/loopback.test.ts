@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, describe, it } from "node:test";
 import { Keyring, Memberlist, type Config, type Delegate, type Node } from "../../../src/networkdb/memberlist/index.js";
+import { waitUntil } from "../../../src/networkdb-node/launcher.js";
 
 /** Timing for loopback: everything about 5x faster than LAN defaults. */
 const FAST: Partial<Config> = {
@@ -54,13 +55,8 @@ function addr(m: Memberlist): string {
   return `${n.addr}:${n.port}`;
 }
 
-async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = (predicate: () => boolean, timeoutMs: number, what: string): Promise<void> =>
+  waitUntil(what, predicate, timeoutMs, 20);
 
 const sees = (m: Memberlist, names: string[]): boolean =>
   m

@@ -13,6 +13,7 @@ import { encodeCompound } from "../../../src/networkdb/codec.js";
 import type { NetworkDBConfig } from "../../../src/networkdb/config.js";
 import { NetworkDB } from "../../../src/networkdb/networkdb.js";
 import { dec, enc, tableEventBytes } from "./sim-helpers.js";
+import { waitUntil } from "../../../src/networkdb-node/launcher.js";
 
 /** Everything about 5x faster than Docker's LAN timing. */
 function fast(name: string, extra: Partial<NetworkDBConfig> = {}): Partial<NetworkDBConfig> {
@@ -49,13 +50,8 @@ async function start(name: string, extra: Partial<NetworkDBConfig> = {}): Promis
 
 const addr = (db: NetworkDB): string => `127.0.0.1:${db.port}`;
 
-async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const waitFor = (predicate: () => boolean, timeoutMs: number, what: string): Promise<void> =>
+  waitUntil(what, predicate, timeoutMs, 10);
 
 describe("networkdb on loopback", () => {
   it("three nodes join, propagate, bulk sync a late joiner, and drop a killed node's entries", async () => {
