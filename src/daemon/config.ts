@@ -46,6 +46,15 @@ export function defaultPrefix(dataRoot: string): string {
 
 export class UsageError extends Error {}
 
+const LOG_LEVELS: readonly LogLevel[] = ["error", "warn", "info", "debug"];
+
+/** The value of a --log-level flag (`fallback` when absent); a UsageError for anything else. */
+export function parseLogLevel(text: string | undefined, fallback: LogLevel): LogLevel {
+  const level = (text ?? fallback) as LogLevel;
+  if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level: "${level}" is not one of ${LOG_LEVELS.join(", ")}`);
+  return level;
+}
+
 export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" {
   let parsed;
   try {
@@ -68,8 +77,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" 
   const v = parsed.values;
   if (v.help) return "help";
   const dataRoot = resolve(v["data-root"] ?? DEFAULT_DATA_ROOT);
-  const logLevel = (v["log-level"] ?? "info") as LogLevel;
-  if (!["error", "warn", "info", "debug"].includes(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of error, warn, info, debug`);
+  const logLevel = parseLogLevel(v["log-level"], "info");
   const prefix = v.prefix ?? defaultPrefix(dataRoot);
   if (!/^[a-z][a-z0-9]{0,5}$/.test(prefix)) throw new UsageError(`--prefix: "${prefix}" must be 1-6 of [a-z0-9], starting with a letter`);
   return { dataRoot, socket: resolve(v.socket ?? DEFAULT_SOCKET), logLevel, prefix, purge: v.purge ?? false };

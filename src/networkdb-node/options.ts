@@ -5,7 +5,7 @@
  */
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
-import type { LogLevel } from "../daemon/config.js";
+import { parseLogLevel, UsageError, type LogLevel } from "../daemon/config.js";
 import { decodeStdBase64 } from "./go-base64.js";
 
 export interface NodeOptions {
@@ -83,7 +83,7 @@ Options:
   --log-level LEVEL       error, warn, info or debug (default warn)
   -h, --help              this text`;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
@@ -145,10 +145,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeOptions | "help" {
   }
   const v = parsed.values;
   if (v.help) return "help";
-  const logLevel = (v["log-level"] ?? "warn") as LogLevel;
-  if (!["error", "warn", "info", "debug"].includes(logLevel)) {
-    throw new UsageError(`--log-level: "${logLevel}" is not one of error, warn, info, debug`);
-  }
+  const logLevel = parseLogLevel(v["log-level"], "warn");
   const join = (v.join ?? []).flatMap((list) => list.split(",")).map((s) => s.trim()).filter((s) => s !== "");
   const probeInterval = integer("probe-interval", v["probe-interval"], DEFAULT_PROBE_INTERVAL, 10, 60_000);
   const probeTimeout = integer("probe-timeout", v["probe-timeout"], Math.min(DEFAULT_PROBE_TIMEOUT, probeInterval), 1, 60_000);
