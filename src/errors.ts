@@ -41,6 +41,11 @@ export class ExhaustedError extends CnmError {
   readonly status = 503;
 }
 
+/** A service cnm depends on (the cluster store) cannot be reached; retrying later may succeed. */
+export class UnavailableError extends CnmError {
+  readonly status = 503;
+}
+
 /** Something failed underneath (kernel, driver) that the caller could not have prevented. */
 export class InternalError extends CnmError {
   readonly status = 500;

@@ -5,3 +5,4 @@ export * from "./events.js";
 export * from "./info.js";
 export * from "./ipam-data.js";
 export * from "./options.js";
+export * from "./id-pool.js";
