@@ -5,6 +5,7 @@ import type { KeyedMutex } from "./keyed-mutex.js";
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from "./records.js";
 import type { Osl } from "../osl/types.js";
 import type { StateStore } from "./state-store.js";
+import type { GlobalStore } from "./global-store.js";
 
 /** Everything the controller's operations share; one per controller. */
 export interface ControllerContext {
@@ -16,6 +17,20 @@ export interface ControllerContext {
   readonly agent: ClusterAgent;
   readonly osl: Osl;
   readonly store: StateStore;
+  /**
+   * Where global-scope networks live when this host is in a cluster (etcd).
+   * Absent: global-scope networks are this controller's own, made eagerly on
+   * each controller that creates them (labs and tests in one process).
+   */
+  readonly globalStore: GlobalStore | undefined;
+  /** This host's name in the cluster, recorded with its endpoints on global networks. */
+  readonly nodeName: string;
+  /**
+   * Global networks (with a global store) that exist on this host: the driver
+   * has created them and the cluster agent has joined them. They are made at
+   * their first endpoint here and removed after their last, as Docker does.
+   */
+  readonly liveNetworks: Set<string>;
   readonly locks: KeyedMutex;
   readonly networks: Map<string, NetworkRecord>;
   readonly endpoints: Map<string, EndpointRecord>;

@@ -16,6 +16,10 @@ import { createSandbox, deleteSandbox, join, leave } from "./sandbox-ops.js";
 import { hostsPath, resolvConfPath } from "./sandbox-files.js";
 import { MemoryStateStore, type StateStore } from "./state-store.js";
 import { restore, type RestoreReport } from "./restore.js";
+import type { GlobalStore } from "./global-store.js";
+import { followGlobalStore, type GlobalFeed } from "./global-feed.js";
+import { DiscoveryType, type NodeDiscoveryData } from "../driverapi/index.js";
+import { hostname } from "node:os";
 
 export interface ControllerOptions {
   /** Prefix of every kernel object this controller creates (namespaces, links, nftables tables). */
@@ -27,6 +31,10 @@ export interface ControllerOptions {
   readonly ipams: readonly { name: string; ipam: Ipam; capability: IpamCapability }[];
   readonly agent?: ClusterAgent;
   readonly store?: StateStore;
+  /** The cluster's store of global-scope networks (etcd); absent on a host outside a cluster. */
+  readonly globalStore?: GlobalStore;
+  /** This host's name in the cluster (default: the OS host name). */
+  readonly nodeName?: string;
   /** Released by close(), last first (netlink sockets, watchers). */
   readonly resources?: readonly { close(): unknown }[];
   /** Run by destroyAll() after every object is gone (e.g. removing the firewall's tables). */
@@ -72,6 +80,9 @@ export class Controller {
       agent: options.agent ?? new LocalAgent(),
       osl: options.osl,
       store: options.store ?? new MemoryStateStore(),
+      globalStore: options.globalStore,
+      nodeName: options.nodeName ?? hostname(),
+      liveNetworks: new Set(),
       locks: new KeyedMutex(),
       networks: new Map(),
       endpoints: new Map(),
@@ -81,7 +92,36 @@ export class Controller {
     };
     for (const init of options.drivers) await init(ctx.drivers, undefined);
     for (const { name, ipam, capability } of options.ipams) ctx.ipams.registerIpamDriver(name, ipam, capability);
-    return new Controller(ctx, options.resources ?? [], options.teardown);
+    const controller = new Controller(ctx, options.resources ?? [], options.teardown);
+    if (ctx.globalStore) controller.globalFeed = await followGlobalStore(ctx);
+    return controller;
+  }
+
+  /** Keeps ctx.networks in step with the cluster's global networks (absent outside a cluster). */
+  private globalFeed: GlobalFeed | undefined;
+
+  /**
+   * A node of the cluster arrived (new) or left (delete): every driver hears
+   * of it, as libnetwork's discoverapi tells them. `self` marks this host's
+   * own address, which drivers such as overlay use as their tunnel endpoint.
+   */
+  async discoverNode(change: "new" | "delete", data: NodeDiscoveryData): Promise<void> {
+    const event = { type: DiscoveryType.NodeDiscovery, data } as const;
+    for (const { driver } of this.ctx.drivers.all()) {
+      if (change === "new") await driver.discoverNew(event);
+      else await driver.discoverDelete(event);
+    }
+  }
+
+  /** This host's name in the cluster. */
+  get nodeName(): string {
+    return this.ctx.nodeName;
+  }
+
+  /** Whether the global network is made on this host (it has endpoints here). */
+  isNetworkLive(id: string): boolean {
+    const net = this.ctx.networks.get(id);
+    return net !== undefined && (net.scope === "local" || this.ctx.globalStore === undefined || this.ctx.liveNetworks.has(id));
   }
 
   /**
@@ -200,6 +240,7 @@ export class Controller {
    * destroyAll() first for a full teardown.
    */
   async close(): Promise<void> {
+    this.globalFeed?.close();
     for (const r of [...this.resources].reverse()) await r.close();
   }
 

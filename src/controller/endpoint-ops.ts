@@ -5,6 +5,7 @@ import { EndpointInterfaceInfo, type InterfaceState } from "./endpoint-info.js";
 import { newId, validateName } from "./ids.js";
 import type { EndpointRecord, IpamGrant, NetworkRecord } from "./records.js";
 import type { ConnectRequest } from "./requests.js";
+import { ensureLive, isClusterNetwork, releaseIfUnused } from "./global-networks.js";
 import type { PortBinding } from "../driverapi/index.js";
 import type { Ipam } from "../ipamapi/index.js";
 
@@ -51,6 +52,16 @@ export async function createEndpoint(
         rec.addressIPv6 = got.address;
         rec.poolIdV6 = got.poolId;
       }
+      const inCluster = isClusterNetwork(ctx, net);
+      if (inCluster) {
+        await ensureLive(ctx, net);
+        await ctx.globalStore!.putEndpoint(net.id, {
+          id: rec.id,
+          name: rec.name,
+          host: ctx.nodeName,
+          ...(rec.address ? { address: rec.address } : {}),
+        });
+      }
       const iface: InterfaceState = {};
       if (rec.mac) iface.mac = rec.mac;
       if (rec.address) iface.address = rec.address;
@@ -73,11 +84,14 @@ export async function createEndpoint(
       ctx.endpoints.set(rec.id, rec);
       return rec;
     } catch (err) {
+      if (isClusterNetwork(ctx, net)) await bestEffort(() => ctx.globalStore!.deleteEndpoint(net.id, rec.id));
       await releaseAddresses(ipam, rec);
       throw err;
     }
   } finally {
     ctx.claimedNames.delete(claim);
+    // A failed first endpoint must not leave the network made on this host for nothing.
+    if (isClusterNetwork(ctx, net)) await releaseIfUnused(ctx, net).catch(() => {});
   }
 }
 
@@ -119,7 +133,11 @@ export async function deleteEndpoint(ctx: ControllerContext, rec: EndpointRecord
     const { driver } = ctx.drivers.get(net.driver);
     await driver.deleteEndpoint(net.id, rec.id);
     await releaseAddresses(ctx.ipams.get(net.ipamDriver).ipam, rec);
+    // Unregistered last: while the cluster still lists it, nobody can delete the network under it.
+    if (isClusterNetwork(ctx, net)) await ctx.globalStore!.deleteEndpoint(net.id, rec.id);
     await ctx.store.deleteEndpoint(rec.id);
     ctx.endpoints.delete(rec.id);
   });
+  const net = ctx.networks.get(rec.networkId);
+  if (net && isClusterNetwork(ctx, net)) await releaseIfUnused(ctx, net);
 }

@@ -5,6 +5,7 @@ import { allocatePools, releasePools } from "./ipam-allocation.js";
 import { newId, validateName } from "./ids.js";
 import type { IpamGrant, NetworkRecord } from "./records.js";
 import type { NetworkCreateRequest } from "./requests.js";
+import { dropLocally, isClusterNetwork } from "./global-networks.js";
 
 /** Drivers that manage no addresses (Docker skips IPAM for them). */
 const NO_IPAM_DRIVERS = new Set(["null", "host"]);
@@ -100,6 +101,12 @@ export async function createNetwork(ctx: ControllerContext, req: NetworkCreateRe
         rec.allocation = await driver.networkAllocate(rec.id, rec.driverOpts, v4Data, v6Data);
         undo.push(() => driver.networkFree(rec.id));
       }
+      if (isClusterNetwork(ctx, rec)) {
+        // The cluster's record; hosts make it in their kernel at their first endpoint on it.
+        await ctx.globalStore!.createNetwork(rec);
+        ctx.networks.set(rec.id, rec);
+        return rec;
+      }
       const tables: string[] = [];
       await driver.createNetwork(rec.id, networkOptionsOf(rec), { tableEventRegister: (t) => void tables.push(t) }, v4Data, v6Data);
       undo.push(() => driver.deleteNetwork(rec.id));
@@ -139,6 +146,17 @@ export async function deleteNetwork(ctx: ControllerContext, rec: NetworkRecord):
   ctx.deletingNetworks.add(rec.id);
   try {
     const { driver } = ctx.drivers.get(rec.driver);
+    if (isClusterNetwork(ctx, rec)) {
+      // Refused there while any host has endpoints on it; once gone, no host can add one.
+      await ctx.globalStore!.deleteNetwork(rec.id);
+      await dropLocally(ctx, rec);
+      await driver.networkFree(rec.id).catch(() => {});
+      const { ipam } = ctx.ipams.get(rec.ipamDriver);
+      await releasePools(ipam, rec.ipv4);
+      await releasePools(ipam, rec.ipv6);
+      ctx.networks.delete(rec.id);
+      return;
+    }
     await driver.deleteNetwork(rec.id);
     if (rec.scope !== "local") {
       await ctx.agent.leaveNetwork(rec.id).catch(() => {});

@@ -7,6 +7,7 @@ import type { EndpointRecord, IpamConfig, IpamGrant, NetworkRecord, SandboxRecor
 import { joinLocked } from "./sandbox-ops.js";
 import { deleteEndpoint } from "./endpoint-ops.js";
 import { writeSandboxFiles } from "./sandbox-files.js";
+import { instantiate, isClusterNetwork, releaseIfUnused } from "./global-networks.js";
 
 /** What a restart found and did. */
 export interface RestoreReport {
@@ -38,9 +39,16 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
   const report: RestoreReport = { networks: 0, endpoints: 0, sandboxes: 0, kept: 0, rebuilt: 0, removed: 0, failed: [] };
   const { networks, endpoints, sandboxes } = await ctx.store.loadAll();
   const poolIds = new Map<string, string>();
-  for (const net of networks) {
+  for (const stored of networks) {
+    // A global network's record is the cluster's; the local copy is a cache for when the store is away.
+    const net = (isClusterNetwork(ctx, stored) && ctx.networks.get(stored.id)) || stored;
     try {
-      await restoreNetwork(ctx, net, poolIds);
+      if (isClusterNetwork(ctx, net)) {
+        await instantiate(ctx, net);
+        ctx.liveNetworks.add(net.id);
+      } else {
+        await restoreNetwork(ctx, net, poolIds);
+      }
       ctx.networks.set(net.id, net);
       report.networks++;
     } catch (err) {
@@ -83,6 +91,11 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
       report.failed.push(`endpoint ${ep.name} (left by an interrupted connect): ${why(err)}`);
     }
   }
+  // A cluster network whose endpoints here all went is released on this host.
+  for (const nid of [...ctx.liveNetworks]) {
+    const net = ctx.networks.get(nid);
+    if (net) await releaseIfUnused(ctx, net).catch((err) => report.failed.push(`network ${net.name}: ${why(err)}`));
+  }
   return report;
 }
 
@@ -113,14 +126,12 @@ async function restoreNetwork(ctx: ControllerContext, net: NetworkRecord, poolId
 }
 
 async function restoreEndpoint(ctx: ControllerContext, net: NetworkRecord, ep: EndpointRecord, poolIds: Map<string, string>): Promise<void> {
-  const { ipam } = ctx.ipams.get(net.ipamDriver);
-  if (ep.poolIdV4 && ep.address) {
-    ep.poolIdV4 = poolIds.get(ep.poolIdV4) ?? ep.poolIdV4;
-    await ipam.requestAddress(ep.poolIdV4, plain(ep.address));
-  }
-  if (ep.poolIdV6 && ep.addressIPv6) {
-    ep.poolIdV6 = poolIds.get(ep.poolIdV6) ?? ep.poolIdV6;
-    await ipam.requestAddress(ep.poolIdV6, plain(ep.addressIPv6));
+  if (isClusterNetwork(ctx, net)) {
+    // Its addresses are held in the cluster store, not replayed. It stays registered there
+    // across the restart; registering again repairs a registration lost meanwhile.
+    await ctx.globalStore!.putEndpoint(net.id, { id: ep.id, name: ep.name, host: ctx.nodeName, ...(ep.address ? { address: ep.address } : {}) }).catch(() => {});
+  } else {
+    await replayAddresses(ctx, net, ep, poolIds);
   }
   const iface: InterfaceState = {};
   if (ep.mac) iface.mac = ep.mac;
@@ -130,6 +141,18 @@ async function restoreEndpoint(ctx: ControllerContext, net: NetworkRecord, ep: E
     portBindings: ep.portBindings,
     driverOpts: ep.driverOpts,
   });
+}
+
+async function replayAddresses(ctx: ControllerContext, net: NetworkRecord, ep: EndpointRecord, poolIds: Map<string, string>): Promise<void> {
+  const { ipam } = ctx.ipams.get(net.ipamDriver);
+  if (ep.poolIdV4 && ep.address) {
+    ep.poolIdV4 = poolIds.get(ep.poolIdV4) ?? ep.poolIdV4;
+    await ipam.requestAddress(ep.poolIdV4, plain(ep.address));
+  }
+  if (ep.poolIdV6 && ep.addressIPv6) {
+    ep.poolIdV6 = poolIds.get(ep.poolIdV6) ?? ep.poolIdV6;
+    await ipam.requestAddress(ep.poolIdV6, plain(ep.addressIPv6));
+  }
 }
 
 async function restoreSandbox(ctx: ControllerContext, sb: SandboxRecord, report: RestoreReport): Promise<void> {

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { UsageError } from "./usage-error.js";
+import { CLUSTER_OPTIONS, CLUSTER_USAGE, parseClusterFlags, type ClusterConfig } from "./cluster-flags.js";
 
 export type LogLevel = "error" | "warn" | "info" | "debug";
 
@@ -18,6 +20,8 @@ export interface DaemonConfig {
   readonly prefix: string;
   /** Remove every network, sandbox and kernel object of this data root, then the data root itself, and exit. */
   readonly purge: boolean;
+  /** Set when the host is in a cluster (--cluster-store and its companions). */
+  readonly cluster?: ClusterConfig;
 }
 
 export const DEFAULT_DATA_ROOT = "/var/lib/cnm";
@@ -36,7 +40,9 @@ Options:
                       default data root, else derived from the data root)
   --purge             remove every network and sandbox of this data root (kernel objects,
                       firewall tables, the store itself) and exit
-  -h, --help          this text`;
+  -h, --help          this text
+
+${CLUSTER_USAGE}`;
 
 /** "cnm" for the default data root; "c" + 5 hex digits of the data root's path otherwise. */
 export function defaultPrefix(dataRoot: string): string {
@@ -44,7 +50,7 @@ export function defaultPrefix(dataRoot: string): string {
   return `c${createHash("sha256").update(dataRoot).digest("hex").slice(0, 5)}`;
 }
 
-export class UsageError extends Error {}
+export { UsageError };
 
 const LOG_LEVELS: readonly LogLevel[] = ["error", "warn", "info", "debug"];
 
@@ -67,6 +73,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" 
         prefix: { type: "string" },
         purge: { type: "boolean" },
         help: { type: "boolean", short: "h" },
+        ...CLUSTER_OPTIONS,
       },
       strict: true,
       allowPositionals: false,
@@ -80,5 +87,6 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" 
   const logLevel = parseLogLevel(v["log-level"], "info");
   const prefix = v.prefix ?? defaultPrefix(dataRoot);
   if (!/^[a-z][a-z0-9]{0,5}$/.test(prefix)) throw new UsageError(`--prefix: "${prefix}" must be 1-6 of [a-z0-9], starting with a letter`);
-  return { dataRoot, socket: resolve(v.socket ?? DEFAULT_SOCKET), logLevel, prefix, purge: v.purge ?? false };
+  const cluster = parseClusterFlags(v);
+  return { dataRoot, socket: resolve(v.socket ?? DEFAULT_SOCKET), logLevel, prefix, purge: v.purge ?? false, ...(cluster ? { cluster } : {}) };
 }

@@ -6,7 +6,7 @@
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { parseLogLevel, UsageError, type LogLevel } from "../daemon/config.js";
-import { decodeStdBase64 } from "./go-base64.js";
+import { decodeKey } from "../daemon/cluster-flags.js";
 
 export interface NodeOptions {
   /** memberlist node name; empty = NetworkDB's random 12 hex digits. */
@@ -83,7 +83,7 @@ Options:
   --log-level LEVEL       error, warn, info or debug (default warn)
   -h, --help              this text`;
 
-export { UsageError };
+export { UsageError, decodeKey };
 
 function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
@@ -91,20 +91,6 @@ function integer(name: string, text: string | undefined, fallback: number, min: 
   const n = Number(text);
   if (n < min || n > max) throw new UsageError(`--${name}: ${n} is not between ${min} and ${max}`);
   return n;
-}
-
-/** A key as Go's base64.StdEncoding reads it: strict alphabet and padding. */
-export function decodeKey(text: string): Uint8Array {
-  let key: Uint8Array;
-  try {
-    key = decodeStdBase64(text);
-  } catch (err) {
-    throw new UsageError(`--key: "${text}" is not standard base64 (${(err as Error).message})`);
-  }
-  if (![16, 24, 32].includes(key.length)) {
-    throw new UsageError(`--key: a key must be 16, 24 or 32 bytes (AES-128, -192, -256), not ${key.length}`);
-  }
-  return key;
 }
 
 /** An address flag that must be an IP literal, as memberlist's bind and advertise addresses are. */
@@ -156,7 +142,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeOptions | "help" {
     advertiseAddr: ipAddress("advertise-addr", v["advertise-addr"], ""),
     port: integer("port", v.port, 7946, 0, 65535),
     join,
-    keys: (v.key ?? []).map(decodeKey),
+    keys: (v.key ?? []).map((k) => decodeKey(k)),
     httpAddr: v["http-addr"] ?? "127.0.0.1",
     httpPort: integer("http-port", v["http-port"], DEFAULT_HTTP_PORT, 0, 65535),
     logLevel,
