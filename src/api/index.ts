@@ -7,3 +7,4 @@ export { ApiError } from "./http-errors.js";
 export type { DockerNetwork, DockerEndpointResource, DockerIpamConfig } from "./network-view.js";
 export type { DockerSandbox, DockerSandboxEndpoint, DockerPortBinding } from "./sandbox-view.js";
 export { PREDEFINED_NETWORKS } from "./network-create.js";
+export type { ClusterBackend, ClusterMemberView, ClusterNetworkView, ClusterEntryView } from "./cluster-routes.js";

@@ -7,6 +7,7 @@ import { collectRawBodies } from "./json-body.js";
 import { registerNetworkRoutes } from "./network-routes.js";
 import { registerSandboxRoutes } from "./sandbox-routes.js";
 import { registerSystemRoutes } from "./system-routes.js";
+import { registerClusterRoutes, type ClusterBackend } from "./cluster-routes.js";
 import { prepareSocketPath, removeSocketIfOurs, socketInode } from "./unix-socket.js";
 
 export interface ApiServerOptions {
@@ -20,6 +21,8 @@ export interface ApiServerOptions {
   readonly socketMode?: number;
   /** Group to give the socket file, e.g. a "cnm" group whose members may use the API. Default: unchanged. */
   readonly socketGroup?: number;
+  /** The host's cluster view for /cluster routes; absent on a single host. */
+  readonly cluster?: ClusterBackend;
 }
 
 export interface ApiServer {
@@ -94,6 +97,7 @@ export function createApiServer(controller: ApiController, options: ApiServerOpt
   registerSystemRoutes(app, serverVersion);
   registerNetworkRoutes(app, controller);
   registerSandboxRoutes(app, controller);
+  registerClusterRoutes(app, controller, options.cluster);
 
   let listening: { path: string; inode: number | undefined } | undefined;
   return {

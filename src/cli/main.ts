@@ -10,14 +10,16 @@ import { demoCommand } from "./demo.js";
 import { resolveHost } from "./host.js";
 import { networkCommands } from "./network-commands.js";
 import { sandboxCommands } from "./sandbox-commands.js";
+import { clusterCommands } from "./cluster-commands.js";
 
 export const VERSION = "0.1.0";
 
-export const COMMANDS: readonly Command[] = [...networkCommands, ...sandboxCommands, demoCommand];
+export const COMMANDS: readonly Command[] = [...networkCommands, ...sandboxCommands, ...clusterCommands, demoCommand];
 
 const GROUPS: Readonly<Record<string, string>> = {
   network: "Manage networks",
   sandbox: "Manage sandboxes (network namespaces standing for containers)",
+  cluster: "Inspect the cluster: its hosts, global networks and gossip tables",
 };
 
 /** What the CLI needs from its surroundings; `main()` fills it from the process. */
