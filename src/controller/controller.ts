@@ -16,6 +16,7 @@ import { createSandbox, deleteSandbox, join, leave } from "./sandbox-ops.js";
 import { hostsPath, resolvConfPath } from "./sandbox-files.js";
 import { MemoryStateStore, type StateStore } from "./state-store.js";
 import { restore, type RestoreReport } from "./restore.js";
+import { reconcileDefaultGateway } from "./gateway-network.js";
 import type { GlobalStore } from "./global-store.js";
 import { followGlobalStore, type GlobalFeed } from "./global-feed.js";
 import { DiscoveryType, type NodeDiscoveryData } from "../driverapi/index.js";
@@ -213,6 +214,14 @@ export class Controller {
       await deleteEndpoint(this.ctx, ep).catch(() => {});
       throw err;
     }
+    try {
+      await reconcileDefaultGateway(this.ctx, sb);
+    } catch (err) {
+      // Without its way out the connect is not done: undone whole, as Docker undoes a join.
+      await leave(this.ctx, sb, ep).catch(() => {});
+      await deleteEndpoint(this.ctx, ep).catch(() => {});
+      throw err;
+    }
     return { endpoint: snapshot(ep), network: snapshot(net) };
   }
 
@@ -224,6 +233,7 @@ export class Controller {
     if (!ep) throw new NotFoundError(`sandbox ${sb.name} is not connected to network ${net.name}`);
     await leave(this.ctx, sb, ep);
     await deleteEndpoint(this.ctx, ep);
+    await reconcileDefaultGateway(this.ctx, sb);
   }
 
   /** Removes every sandbox and network this controller made (a full teardown, not a restart). */
