@@ -7,6 +7,7 @@ import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { parseLogLevel, UsageError, type LogLevel } from "../daemon/config.js";
 import { decodeKey } from "../daemon/cluster-flags.js";
+import { FAST_FAILURE_DETECTION } from "../networkdb/config.js";
 
 export interface NodeOptions {
   /** memberlist node name; empty = NetworkDB's random 12 hex digits. */
@@ -37,17 +38,10 @@ export interface NodeOptions {
 /** Docker's diagnostic server listens on 2000 by default; so does ours. */
 export const DEFAULT_HTTP_PORT = 2000;
 
-/*
- * Failure detection: Docker runs memberlist's LAN defaults (probe every
- * 1 s, suspicion 4 x probe interval at least), which take 5.5 to 7.4 s to
- * drop a killed node. Probing every 400 ms (200 ms timeout) with a
- * suspicion multiplier of 3 drops it in about 2 s and still refutes every
- * false suspicion at 10% loss (bench/networkdb.ts measures both). The wire is the same either way, so a
- * node with these timings joins a cluster of Go nodes unchanged.
- */
-const DEFAULT_PROBE_INTERVAL = 400;
-const DEFAULT_PROBE_TIMEOUT = 200;
-const DEFAULT_SUSPICION_MULT = 3;
+// Failure detection: cnm's fast timings (see FAST_FAILURE_DETECTION for why).
+const DEFAULT_PROBE_INTERVAL = FAST_FAILURE_DETECTION.probeInterval;
+const DEFAULT_PROBE_TIMEOUT = FAST_FAILURE_DETECTION.probeTimeout;
+const DEFAULT_SUSPICION_MULT = FAST_FAILURE_DETECTION.suspicionMult;
 const DEFAULT_GOSSIP_INTERVAL = 200;
 
 export const USAGE = `Usage: networkdb-node [OPTIONS]

@@ -3,7 +3,7 @@
  * per-network tables, wire-compatible with Go peers, on cnm's memberlist.
  */
 export { NetworkDB, type PeerInfo, type TableElem } from "./networkdb.js";
-export { type NetworkDBConfig, defaultConfig, validateConfig, reapNetworkInterval } from "./config.js";
+export { type NetworkDBConfig, defaultConfig, validateConfig, reapNetworkInterval, FAST_FAILURE_DETECTION } from "./config.js";
 export { NetworkDBError, type NetworkDBErrorCode } from "./errors.js";
 export { Watch, NODE_TABLE, type WatchEvent, type WatchEventType, type WatchFilter } from "./watch.js";
 export { LamportClock, type LamportClocks } from "./lamport.js";
