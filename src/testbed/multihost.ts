@@ -56,9 +56,9 @@ const MAX_HOSTS = 254 - HOST_ADDRESS_BASE;
  * advertises and binds its underlay address; host 1 joins nobody, the others
  * join host 1.
  */
-export function clusterArgs(host: TestbedHost, first: TestbedHost, etcd: EtcdProcess | undefined): string[] {
+export function clusterArgs(host: TestbedHost, first: TestbedHost, etcdEndpoint: string | undefined): string[] {
   return [
-    ...(etcd ? ["--cluster-store", `etcd://${etcd.endpoint}`] : []),
+    ...(etcdEndpoint ? ["--cluster-store", `etcd://${etcdEndpoint}`] : []),
     "--advertise-addr", host.address,
     "--bind-addr", host.address,
     "--node-name", host.name,
@@ -68,7 +68,7 @@ export function clusterArgs(host: TestbedHost, first: TestbedHost, etcd: EtcdPro
 
 export class Testbed {
   readonly hosts: TestbedHost[] = [];
-  etcd: EtcdProcess | undefined;
+  private etcdProcess: EtcdProcess | undefined;
   /** The namespace holding the underlay bridge. */
   readonly underlayNetns: string;
   /** The namespace etcd runs in (when it does). */
@@ -84,6 +84,11 @@ export class Testbed {
   ) {
     this.underlayNetns = `${prefix}-u`;
     this.etcdNetns = `${prefix}-e`;
+  }
+
+  /** The etcd member on the underlay (ETCD_ADDRESS:2379), when asked for. */
+  get etcd(): EtcdProcess | undefined {
+    return this.etcdProcess;
   }
 
   /** Builds the testbed; on any failure removes what it made and rethrows. */
@@ -117,7 +122,7 @@ export class Testbed {
       mkdirSync(dir);
       this.hosts.push(
         new TestbedHost({ index: i, name, netns: `${this.prefix}-${name}`, address: underlayAddress(HOST_ADDRESS_BASE + i), dir }, (host) => [
-          ...(cluster ? clusterArgs(host, this.hosts[0]!, this.etcd) : []),
+          ...(cluster ? clusterArgs(host, this.hosts[0]!, this.etcd?.endpoint) : []),
           ...(options.cnmdArgs?.(host) ?? []),
         ]),
       );
@@ -146,8 +151,9 @@ export class Testbed {
     this.progress(`starting etcd on ${ETCD_ADDRESS}`);
     await attachToUnderlay(this.underlayNetns, { netns: this.etcdNetns, port: "etcd", address: ETCD_ADDRESS });
     this.remember(this.etcdNetns);
-    this.etcd = await EtcdProcess.start({ host: ETCD_ADDRESS, netns: this.etcdNetns, name: this.prefix });
-    this.progress(`etcd serving on ${this.etcd.endpoint} after ${Date.now() - t} ms`);
+    const etcd = await EtcdProcess.start({ host: ETCD_ADDRESS, netns: this.etcdNetns, name: this.prefix });
+    this.etcdProcess = etcd;
+    this.progress(`etcd serving on ${etcd.endpoint} after ${Date.now() - t} ms`);
   }
 
   private async startHost(h: TestbedHost): Promise<void> {
@@ -200,7 +206,8 @@ export class Testbed {
         if (purge.code !== 0) throw new Error(`cnmd --purge exited with ${purge.code}: ${purge.stderr.slice(-2000)}`);
       }),
     );
-    if (this.etcd) await attempt("stopping etcd", () => this.etcd!.close());
+    const etcd = this.etcdProcess;
+    if (etcd) await attempt("stopping etcd", () => etcd.close());
     // Sandboxes first (their veths' other ends are in the hosts), then the machines, the underlay last.
     const all = namespacesOf(this.footprint);
     const isMachine = (n: string) => n.startsWith(`${this.prefix}-`);
