@@ -5,7 +5,7 @@
  * on the same state, and purged (`cnmd --purge`).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { defaultPrefix } from "../daemon/config.js";
@@ -59,14 +59,19 @@ export class CnmdProcess {
     return this.options.netns === undefined ? argv : inNamespace(this.options.netns, argv);
   }
 
-  /** Starts cnmd and resolves once its socket answers GET /_ping. */
+  /**
+   * Starts cnmd and resolves once it says it listens and its socket answers
+   * GET /_ping. Its own word comes first: another daemon on the same socket
+   * (one that holds this data root, say) would answer a ping for it.
+   */
   async start(): Promise<void> {
     if (this.child) throw new Error(`cnmd ${this.prefix} is already running`);
     const logFd = openSync(this.options.logPath, "a");
-    const logStart = existsSync(this.options.logPath) ? readFileSync(this.options.logPath).length : 0;
     let child: ChildProcess;
+    let logStart: number;
     try {
       writeSync(logFd, `--- testbed: starting cnmd at ${new Date().toISOString()}\n`);
+      logStart = fstatSync(logFd).size;
       const extra = this.options.extraArgs;
       const [command, ...args] = this.argv([...this.baseArgs(), ...((typeof extra === "function" ? extra() : extra) ?? [])]);
       child = spawn(command!, args, { stdio: ["ignore", logFd, logFd] });
@@ -83,11 +88,11 @@ export class CnmdProcess {
     const timeoutMs = this.options.readyTimeoutMs ?? 30_000;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (exited !== undefined) throw new Error(`cnmd ${this.prefix} exited (${exited}) before answering:\n${this.logSince(logStart)}`);
-      if (await ping(this.options.socket)) return;
+      if (exited !== undefined) throw new Error(`cnmd ${this.prefix} exited (${exited}) before answering:\n${this.logSince(logStart).slice(-4000)}`);
+      if (this.logSince(logStart).includes("cnmd listening on") && (await ping(this.options.socket))) return;
       if (Date.now() > deadline) {
         await this.kill();
-        throw new Error(`cnmd ${this.prefix} did not answer on ${this.options.socket} within ${timeoutMs} ms:\n${this.logSince(logStart)}`);
+        throw new Error(`cnmd ${this.prefix} did not answer on ${this.options.socket} within ${timeoutMs} ms:\n${this.logSince(logStart).slice(-4000)}`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -109,16 +114,33 @@ export class CnmdProcess {
     return runCommand(this.argv([...this.baseArgs(), "--purge"]), { timeoutMs: 60_000 });
   }
 
-  /** The last `maxChars` of the log file (all starts). */
-  logTail(maxChars = 4000): string {
-    return this.logSince(0).slice(-maxChars);
+  /** The whole log file: every start's output, each after a "--- testbed: starting" line. */
+  readLog(): string {
+    return this.logSince(0);
   }
 
+  /** The last `maxChars` of the log, for failure messages. */
+  logTail(maxChars = 4000): string {
+    const size = existsSync(this.options.logPath) ? statSync(this.options.logPath).size : 0;
+    return this.logSince(Math.max(0, size - maxChars)).slice(-maxChars);
+  }
+
+  /** The log from byte `offset` on (only that part is read: a long debug log is polled during each start). */
   private logSince(offset: number): string {
+    let fd: number;
     try {
-      return readFileSync(this.options.logPath).subarray(offset).toString("utf8").slice(-4000);
+      fd = openSync(this.options.logPath, "r");
     } catch {
-      return "(no log)";
+      return "";
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= offset) return "";
+      const buffer = Buffer.alloc(size - offset);
+      const read = readSync(fd, buffer, 0, buffer.length, offset);
+      return buffer.subarray(0, read).toString("utf8");
+    } finally {
+      closeSync(fd);
     }
   }
 
