@@ -16,7 +16,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { NETNS_RUN_DIR } from "../linux/netns.js";
 import { EtcdProcess } from "./etcd.js";
@@ -41,7 +41,11 @@ export interface TestbedOptions {
   readonly cnmdArgs?: (host: TestbedHost) => readonly string[];
   /** Told about slow steps (etcd, each host, waits). */
   readonly onProgress?: (message: string) => void;
-  /** How many cnmds start at once. Default 4 (each is a Node process loading SQLite and the addon). */
+  /**
+   * How many cnmds start (and are purged) at once. Each is a Node process
+   * busy with a CPU for most of a second, so more than the CPUs only adds
+   * contention. Default: the number of CPUs, at least 2.
+   */
   readonly startConcurrency?: number;
 }
 
@@ -75,6 +79,7 @@ export class Testbed {
   readonly etcdNetns: string;
   private readonly netnsInodes: number[] = [];
   private closing: Promise<void> | undefined;
+  private concurrency = Math.max(2, availableParallelism());
 
   private constructor(
     readonly prefix: string,
@@ -112,6 +117,7 @@ export class Testbed {
   }
 
   private async build(options: TestbedOptions): Promise<void> {
+    if (options.startConcurrency !== undefined) this.concurrency = Math.max(1, options.startConcurrency);
     const started = Date.now();
     await createUnderlay(this.underlayNetns);
     this.remember(this.underlayNetns);
@@ -136,13 +142,15 @@ export class Testbed {
       this.remember(h.netns);
     });
     const etcd = options.etcd ? this.startEtcd() : Promise.resolve();
-    await Promise.all([...namespaces, etcd]);
+    // All settled before a failure is thrown: close() must not run while etcd is still starting.
+    const failed = (await Promise.allSettled([...namespaces, etcd])).find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
     this.progress(`underlay with ${this.hosts.length} hosts${options.etcd ? " and etcd" : ""} up in ${Date.now() - started} ms`);
 
     // Host 1 first: in cluster mode the others join it.
     const [first, ...others] = this.hosts;
     await this.startHost(first!);
-    await forEachLimited(others, options.startConcurrency ?? 4, (h) => this.startHost(h));
+    await forEachLimited(others, this.concurrency, (h) => this.startHost(h));
     this.progress(`testbed ${this.prefix} ready in ${Date.now() - started} ms`);
   }
 
@@ -198,7 +206,7 @@ export class Testbed {
         errors.push(new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`));
       }
     };
-    await forEachLimited(this.hosts, 4, (h) =>
+    await forEachLimited(this.hosts, this.concurrency, (h) =>
       attempt(`${h.name}: stopping and purging cnmd`, async () => {
         await h.stopDaemon();
         if (!existsSync(h.dataRoot) || !existsSync(join(NETNS_RUN_DIR, h.netns))) return;
