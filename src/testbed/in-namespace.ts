@@ -14,12 +14,16 @@
  * made a slave first so nothing leaks back, is remounted to show this
  * namespace's interfaces (the bridge driver writes /sys/class/net/...).
  *
+ * The remount is best effort (a machine with a read-only /sys still runs
+ * the program, seeing the host's /sys), but sysfs is mounted only once /sys
+ * is a slave, never over a /sys shared with the host.
+ *
  * nsenter, unshare and sh each exec the next, so the pid a caller spawns is
  * the program's own pid: signals reach it directly.
  */
 import { NETNS_RUN_DIR } from "../linux/netns.js";
 
-const REMOUNT_SYS = 'mount --make-rslave /sys && mount -t sysfs sysfs /sys && exec "$@"';
+const REMOUNT_SYS = '{ mount --make-rslave /sys && mount -t sysfs sysfs /sys; } 2>/dev/null; exec "$@"';
 
 /** argv that runs `argv` inside /run/netns/<netns>. */
 export function inNamespace(netns: string, argv: readonly string[]): string[] {
