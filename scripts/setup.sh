@@ -20,6 +20,8 @@ declare -A needed=(
   [make]=make
   [g++]=g++
   [python3]=python3
+  [etcd]=etcd-server
+  [iperf3]=iperf3
 )
 missing=()
 for cmd in "${!needed[@]}"; do
@@ -29,9 +31,37 @@ if ! command -v node >/dev/null 2>&1; then missing+=(nodejs npm); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   step "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # etcd-server and iperf3 come with system services; the tests and benchmarks
+  # start their own processes, and a system etcd would hold port 2379. Keep
+  # every service from starting during the install (policy-rc.d, honoured by
+  # invoke-rc.d and deb-systemd-invoke), unless the machine has its own policy.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  echo "iperf3 iperf3/start_daemon boolean false" | debconf-set-selections 2>/dev/null || true
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# etcd-server's install enables its service for the next boot (systemd unit
+# and SysV links): disable both, and stop it where systemd runs (an install
+# on a machine without policy-rc.d may have started it). Without a running
+# systemd, `systemctl disable` only edits the unit links, which is the point.
+disable_service() {
+  local name=$1
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet "$name.service" 2>/dev/null; then
+    systemctl disable --quiet "$name.service" 2>/dev/null || true
+  fi
+  if [ -d /run/systemd/system ] && systemctl is-active --quiet "$name.service" 2>/dev/null; then
+    systemctl stop "$name.service" || true
+  fi
+  if [ -x "/etc/init.d/$name" ] && ls /etc/rc[2-5].d/S??"$name" >/dev/null 2>&1; then
+    update-rc.d "$name" disable >/dev/null 2>&1 || true
+  fi
+}
+disable_service etcd
 
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 20 ]; then

@@ -1,56 +1,42 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
 import { request } from "node:http";
-import { rmSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { CnmdProcess } from "../../src/testbed/cnmd-process.js";
 import { sweep } from "../integration/helpers.js";
 
-const CNMD = fileURLToPath(new URL("../../../bin/cnmd", import.meta.url));
-
-/** A real cnmd process with its own data root, socket and prefix. */
+/** A real cnmd process with its own data root, socket and prefix (the testbed's CnmdProcess, on this host). */
 export class DaemonProcess {
-  private child: ChildProcess | undefined;
-  log = "";
+  private readonly cnmd: CnmdProcess;
+  private readonly dir: string;
   readonly dataRoot: string;
   readonly socket: string;
 
   constructor(readonly prefix: string) {
-    this.dataRoot = `/run/cnm-test/${prefix}-daemon/data`;
-    this.socket = `/run/cnm-test/${prefix}-daemon/cnm.sock`;
+    this.dir = `/run/cnm-test/${prefix}-daemon`;
+    this.dataRoot = `${this.dir}/data`;
+    this.socket = `${this.dir}/cnm.sock`;
+    // A log file of this instance's own: a second DaemonProcess on the same data root must not read the first one's.
+    this.cnmd = new CnmdProcess({ dataRoot: this.dataRoot, socket: this.socket, prefix, logPath: `${this.dir}/cnmd-${randomBytes(3).toString("hex")}.log` });
+  }
+
+  /** Everything this instance's daemon logged, across its starts. */
+  get log(): string {
+    return this.cnmd.readLog();
   }
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [CNMD, "--data-root", this.dataRoot, "--socket", this.socket, "--prefix", this.prefix, "--log-level", "debug"], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    this.child = child;
-    child.stderr!.on("data", (d) => (this.log += d));
-    const deadline = Date.now() + 20_000;
-    const startedAt = this.log.length;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`cnmd exited with ${child.exitCode}:\n${this.log.slice(startedAt)}`);
-      // Ready when this process says so (another daemon may answer on the same socket).
-      if (this.log.slice(startedAt).includes("cnmd listening on")) return;
-      if (Date.now() > deadline) throw new Error(`cnmd did not answer within 20 s:\n${this.log}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    mkdirSync(this.dir, { recursive: true });
+    await this.cnmd.start();
   }
 
   /** kill -9: no chance to clean anything. */
   async crash(): Promise<void> {
-    await this.signal("SIGKILL");
+    await this.cnmd.kill();
   }
 
   /** SIGTERM: a clean stop that leaves networks and sandboxes up. */
   async stop(): Promise<void> {
-    await this.signal("SIGTERM");
-  }
-
-  private async signal(sig: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    child.kill(sig);
-    await exited;
+    await this.cnmd.stop();
   }
 
   call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
@@ -75,8 +61,8 @@ export class DaemonProcess {
 
   /** Stops the daemon and removes every kernel object and file with its prefix. */
   async destroy(): Promise<void> {
-    await this.signal("SIGKILL");
+    await this.cnmd.kill();
     sweep(this.prefix);
-    rmSync(`/run/cnm-test/${this.prefix}-daemon`, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
