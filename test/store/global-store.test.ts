@@ -153,7 +153,7 @@ describe("EtcdGlobalStore", () => {
         // Compact etcd's history past everything b has seen.
         const rev = (await direct.range({ key: direct.key("") })).header.revision;
         await direct.client.kv.compact({ revision: rev, physical: true });
-        relay.reconnect();
+        relay.restore();
         await waitUntil("b catches up", () => changes.length >= 2, 15_000);
         await new Promise((r) => setTimeout(r, 300));
         assert.deepEqual(

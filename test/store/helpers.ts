@@ -78,12 +78,14 @@ export async function failsUnavailable(what: string, promise: Promise<unknown>, 
 }
 
 /**
- * A TCP relay on loopback to etcd that the test can cut and reconnect: one
- * client behind it loses etcd while the others keep it (a partition).
+ * A TCP relay on loopback to etcd that the test can cut (connections reset,
+ * like a crashed host) or stall (connections stay open, nothing gets
+ * through, like a hung one) and restore: one client behind it loses etcd
+ * while the others keep it.
  */
 export class Relay {
-  private readonly sockets = new Set<import("node:net").Socket>();
-  private open = true;
+  private readonly pairs = new Set<[import("node:net").Socket, import("node:net").Socket | undefined]>();
+  private mode: "open" | "cut" | "stalled" = "open";
 
   private constructor(
     private readonly server: import("node:net").Server,
@@ -92,20 +94,30 @@ export class Relay {
 
   static async start(target: { host: string; port: number }): Promise<Relay> {
     const net = await import("node:net");
-    let relay: Relay | undefined;
     const server = net.createServer((inbound) => {
-      if (!relay?.open) return inbound.destroy();
+      const r = relay!;
+      if (r.mode === "cut") return inbound.destroy();
+      inbound.on("error", () => inbound.destroy());
+      if (r.mode === "stalled") {
+        const pair: [typeof inbound, undefined] = [inbound, undefined];
+        r.pairs.add(pair);
+        inbound.on("close", () => r.pairs.delete(pair));
+        return;
+      }
       const outbound = net.connect(target.port, target.host);
-      for (const s of [inbound, outbound]) {
-        relay.sockets.add(s);
-        s.on("close", () => relay!.sockets.delete(s));
-        s.on("error", () => {
+      const pair: [typeof inbound, typeof outbound] = [inbound, outbound];
+      r.pairs.add(pair);
+      for (const s of pair) {
+        s.on("close", () => {
+          r.pairs.delete(pair);
           inbound.destroy();
           outbound.destroy();
         });
+        s.on("error", () => s.destroy());
       }
       inbound.pipe(outbound).pipe(inbound);
     });
+    let relay: Relay | undefined;
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     relay = new Relay(server, (server.address() as import("node:net").AddressInfo).port);
     return relay;
@@ -115,14 +127,31 @@ export class Relay {
     return `127.0.0.1:${this.port}`;
   }
 
-  /** Drops every connection and refuses new ones until reconnect(). */
+  /** Resets every connection and refuses new ones until restore(). */
   cut(): void {
-    this.open = false;
-    for (const s of this.sockets) s.destroy();
+    this.mode = "cut";
+    for (const [a, b] of this.pairs) {
+      a.destroy();
+      b?.destroy();
+    }
   }
 
-  reconnect(): void {
-    this.open = true;
+  /** Keeps every connection open but lets nothing through, until cut() or restore(). */
+  stall(): void {
+    this.mode = "stalled";
+    for (const [a, b] of this.pairs) {
+      if (!b) continue;
+      a.unpipe(b);
+      b.unpipe(a);
+      a.pause();
+      b.pause();
+    }
+  }
+
+  /** Back to relaying; stalled connections are reset (their streams are broken). */
+  restore(): void {
+    if (this.mode === "stalled") this.cut();
+    this.mode = "open";
   }
 
   async close(): Promise<void> {
