@@ -86,10 +86,13 @@ describe("when etcd is unreachable", () => {
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
     try {
       const port = (silent.address() as import("node:net").AddressInfo).port;
-      const err = await connectClusterStore(`etcd://127.0.0.1:${port}`, { dialTimeoutMs: 1000, callTimeoutMs: 1000 }).catch((e: unknown) => e);
+      const started = Date.now();
+      const err = await connectClusterStore(`etcd://127.0.0.1:${port}`, { dialTimeoutMs: 500, callTimeoutMs: 3000 }).catch((e: unknown) => e);
+      const silentTook = Date.now() - started;
       assert.ok(err instanceof UnavailableError);
+      assert.ok(silentTook >= 450 && silentTook < 1500, `the dial timeout was not applied: ${silentTook} ms`);
       assert.match(err.message, new RegExp(`^cluster store etcd://127\\.0\\.0\\.1:${port} is unreachable: `));
-      console.log(`connect: refused after ${took} ms`);
+      console.log(`connect: refused after ${took} ms, silent host given up after ${silentTook} ms (dial timeout 500 ms)`);
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((r) => silent.close(r));

@@ -11,7 +11,7 @@ import { InvalidParameterError, UnavailableError } from "../../errors.js";
 export interface ClusterStoreOptions {
   /** Prefix of every key cnm writes; default "/cnm/v1/". Tests use a unique one. */
   readonly root?: string;
-  /** How long connecting may take before a call fails; default 2000 ms. */
+  /** How long the first contact (connectClusterStore's check) may take; default 2000 ms. */
   readonly dialTimeoutMs?: number;
   /** Deadline of each unary call; default 3000 ms. */
   readonly callTimeoutMs?: number;
@@ -124,7 +124,6 @@ export async function connectClusterStore(url: string, options: ClusterStoreOpti
   const callTimeoutMs = options.callTimeoutMs ?? 3000;
   const client = new Etcd3({
     hosts: endpoints.map((e) => `http://${e}`),
-    dialTimeout: options.dialTimeoutMs ?? 2000,
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
     grpcOptions: {
       "grpc.initial_reconnect_backoff_ms": 100,
@@ -140,8 +139,10 @@ export async function connectClusterStore(url: string, options: ClusterStoreOpti
     },
   });
   const store = new ClusterStore(`etcd://${endpoints.join(",")}`, client, root);
+  // etcd3 ignores its own dialTimeout: the first contact has a deadline of its own instead.
+  const dialDeadline = Date.now() + (options.dialTimeoutMs ?? 2000);
   try {
-    await store.range({ key: store.key(""), limit: 1, keys_only: true });
+    await store.call(() => client.kv.range({ key: store.key(""), limit: 1, keys_only: true }, { deadline: dialDeadline }));
   } catch (err) {
     client.close();
     throw err;

@@ -116,7 +116,7 @@ export class EtcdIpam implements Ipam {
       throw new InvalidRequestError(`sub-pool ${prefixToString(sub)} is not inside pool ${prefixToString(wanted)}`);
     }
     const exclude = (req.exclude ?? []).map(parsePrefix);
-    for (;;) {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const { list, kv } = await this.readPools();
       const inUse = list.pools.map((p) => parsePrefix(p.pool));
       let prefix: Prefix;
@@ -139,10 +139,11 @@ export class EtcdIpam implements Ipam {
       // Lost to another host's pool change: look at the pools again.
       if (res.succeeded) return { poolId: id, pool: stored.pool, meta: {} };
     }
+    throw new ConflictError(`the pools of ${this.space} kept changing; try again`);
   }
 
   async releasePool(poolId: string): Promise<void> {
-    for (;;) {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const { list, kv } = await this.readPools();
       if (!kv || !list.pools.some((p) => p.id === poolId)) throw new UnknownPoolError(poolId);
       const next: PoolList = { pools: list.pools.filter((p) => p.id !== poolId) };
@@ -155,6 +156,7 @@ export class EtcdIpam implements Ipam {
         return;
       }
     }
+    throw new ConflictError(`the pools of ${this.space} kept changing; try again`);
   }
 
   /** The pool as this host knows it, read from etcd when not cached or `refresh`. */

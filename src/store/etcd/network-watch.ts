@@ -96,7 +96,8 @@ export class NetworkWatch {
       const id = this.idOf(ev.kv.key);
       if (ev.type === "Put") {
         this.known.set(id, ev.kv.mod_revision);
-        this.emit({ type: "put", record: parseRecord(ev.kv.value) });
+        const record = tryParse(ev.kv.value);
+        if (record) this.emit({ type: "put", record });
       } else {
         this.known.delete(id);
         this.emit({ type: "delete", id });
@@ -118,7 +119,8 @@ export class NetworkWatch {
           seen.add(id);
           if (this.known.get(id) === kv.mod_revision) continue;
           this.known.set(id, kv.mod_revision);
-          this.emit({ type: "put", record: parseRecord(kv.value) });
+          const record = tryParse(kv.value);
+          if (record) this.emit({ type: "put", record });
         }
         for (const id of [...this.known.keys()]) {
           if (seen.has(id)) continue;
@@ -138,5 +140,14 @@ export class NetworkWatch {
     } catch {
       // A listener's bug must not stop the watch (nor, via etcd3, crash the process).
     }
+  }
+}
+
+/** A record that does not parse is skipped: throwing here would escape into etcd3's stream handling. */
+function tryParse(value: Buffer): NetworkRecord | undefined {
+  try {
+    return parseRecord(value);
+  } catch {
+    return undefined;
   }
 }
