@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { GATEWAY_REQUEST } from "../../src/controller/ipam-allocation.js";
 import { ConflictError, ExhaustedError } from "../../src/errors.js";
@@ -131,5 +134,30 @@ describe("EtcdIpam: addresses", () => {
     const lost = three.reduce((n, h) => n + h.stats.lostRaces, 0);
     console.log(`ipam: 300 concurrent requests from 3 hosts in ${took} ms: ${txns} address transactions, ${lost} addresses lost to another host and retried`);
     assert.ok(txns <= 30, `${txns} transactions for 300 addresses`);
+  });
+});
+
+describe("EtcdIpam: hosts as processes", () => {
+  it("three processes requesting 100 addresses each, all at once, get 300 distinct ones", async () => {
+    const root = fx.newRoot();
+    const ipam = new EtcdIpam(await fx.connect(root));
+    const { poolId } = await ipam.requestPool({ addressSpace: GLOBAL, pool: "10.80.0.0/23", v6: false });
+    const worker = fileURLToPath(new URL("./ipam-worker.js", import.meta.url));
+    const children = [0, 1, 2].map(() => spawn(process.execPath, [worker, fx.etcd.endpoint, root, poolId, "100"], { stdio: ["pipe", "pipe", "inherit"] }));
+    try {
+      const lines = children.map((child) => createInterface({ input: child.stdout! })[Symbol.asyncIterator]());
+      for (const line of lines) assert.equal((await line.next()).value, "ready");
+      for (const child of children) child.stdin!.write("go\n");
+      const reports = await Promise.all(lines.map(async (line) => JSON.parse((await line.next()).value as string) as { addresses: string[]; stats: { addressTxns: number; lostRaces: number }; tookMs: number }));
+      const addresses = reports.flatMap((r) => r.addresses);
+      assert.equal(addresses.length, 300);
+      assert.equal(new Set(addresses).size, 300, "an address was handed out twice");
+      const txns = reports.reduce((n, r) => n + r.stats.addressTxns, 0);
+      const lost = reports.reduce((n, r) => n + r.stats.lostRaces, 0);
+      console.log(`ipam: 3 processes x 100 concurrent requests in ${Math.max(...reports.map((r) => r.tookMs))} ms: ${txns} address transactions, ${lost} addresses lost to another host and retried`);
+      assert.ok(txns <= 30, `${txns} transactions for 300 addresses`);
+    } finally {
+      for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+    }
   });
 });
