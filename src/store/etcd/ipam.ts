@@ -204,10 +204,9 @@ export class EtcdIpam implements Ipam {
         compare: [createdAt(this.poolKey(poolId), view.createRevision)],
         success: [del(view.addressKey(offset))],
       });
-      if (res.succeeded || refresh) {
-        if (!res.succeeded) throw new UnknownPoolError(poolId);
-        return;
-      }
+      if (res.succeeded) return;
+      // The pool changed under this host's view: look again once.
+      if (refresh) throw new UnknownPoolError(poolId);
     }
   }
 
