@@ -10,6 +10,9 @@ import { LinuxOsl } from "./osl/linux-osl.js";
 import { PortAllocator } from "./portallocator/index.js";
 import { knownNames, removeOrphans } from "./orphans.js";
 import type { RestoreReport } from "./controller/restore.js";
+import type { GlobalStore } from "./controller/global-store.js";
+import type { Ipam } from "./ipamapi/index.js";
+import { ByScopeIpam } from "./ipam/by-scope-ipam.js";
 
 export interface LinuxControllerOptions {
   /**
@@ -22,6 +25,12 @@ export interface LinuxControllerOptions {
   readonly runDir?: string;
   readonly store?: StateStore;
   readonly agent?: ClusterAgent;
+  /** The cluster's store of global networks (etcd); with it, global networks are shared by every host. */
+  readonly globalStore?: GlobalStore;
+  /** The IPAM of the global address space (etcd) for global networks; default: the local one. */
+  readonly globalIpam?: Ipam;
+  /** This host's name in the cluster (default: the OS host name). */
+  readonly nodeName?: string;
   /** Put cnm's firewall rules back when someone flushes the ruleset. Default true. */
   readonly watchFirewall?: boolean;
   /** Firewall repairs and diagnostics. */
@@ -59,9 +68,17 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
     runDir: options.runDir ?? `/run/cnm/${prefix}`,
     osl,
     drivers: [registerNullDriver, registerHostDriver, bridgeDriverInit({ prefix, firewall, ports: new PortAllocator(), host })],
-    ipams: [{ name: "default", ipam, capability: { requiresMACAddress: false, requiresRequestReplay: true } }],
+    ipams: [
+      {
+        name: "default",
+        ipam: options.globalIpam ? new ByScopeIpam(ipam, options.globalIpam) : ipam,
+        capability: { requiresMACAddress: false, requiresRequestReplay: true },
+      },
+    ],
     ...(options.store ? { store: options.store } : {}),
     ...(options.agent ? { agent: options.agent } : {}),
+    ...(options.globalStore ? { globalStore: options.globalStore } : {}),
+    ...(options.nodeName ? { nodeName: options.nodeName } : {}),
     teardown: async () => {
       await stopWatching?.();
       await firewall.removeAll();

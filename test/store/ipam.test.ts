@@ -4,7 +4,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { GATEWAY_REQUEST } from "../../src/controller/ipam-allocation.js";
-import { ConflictError, ExhaustedError } from "../../src/errors.js";
+import { AddressInUseError, PoolExhaustedError } from "../../src/ipamapi/errors.js";
 import { AddressOutOfRangeError, InvalidAddressSpaceError, PoolOverlapError, UnknownPoolError } from "../../src/ipamapi/errors.js";
 import { EtcdIpam } from "../../src/store/etcd/ipam.js";
 import { etcdFixture } from "./helpers.js";
@@ -82,9 +82,9 @@ describe("EtcdIpam: addresses", () => {
     const [a, b] = await hosts();
     const { poolId } = await a.requestPool({ addressSpace: GLOBAL, pool: "10.40.0.0/24", v6: false });
     assert.equal((await a.requestAddress(poolId, "10.40.0.7")).address, "10.40.0.7/24");
-    await assert.rejects(b.requestAddress(poolId, "10.40.0.7"), (e: unknown) => e instanceof ConflictError && /10\.40\.0\.7\/24 .* in use/.test(e.message));
-    await assert.rejects(b.requestAddress(poolId, "10.40.0.0"), (e: unknown) => e instanceof ConflictError && /reserved/.test(e.message));
-    await assert.rejects(b.requestAddress(poolId, "10.40.0.255"), ConflictError);
+    await assert.rejects(b.requestAddress(poolId, "10.40.0.7"), (e: unknown) => e instanceof AddressInUseError && /10\.40\.0\.7\/24 .* in use/.test(e.message));
+    await assert.rejects(b.requestAddress(poolId, "10.40.0.0"), (e: unknown) => e instanceof AddressInUseError && /reserved/.test(e.message));
+    await assert.rejects(b.requestAddress(poolId, "10.40.0.255"), AddressInUseError);
     await assert.rejects(b.requestAddress(poolId, "10.41.0.1"), AddressOutOfRangeError);
     // Two hosts racing for one address: exactly one gets it.
     const race = await Promise.allSettled([a.requestAddress(poolId, "10.40.0.9"), b.requestAddress(poolId, "10.40.0.9")]);
@@ -98,8 +98,8 @@ describe("EtcdIpam: addresses", () => {
     const { poolId } = await a.requestPool({ addressSpace: GLOBAL, pool: "10.50.0.0/29", v6: false });
     const got = await Promise.all([a, b, a, b, a, b].map((h) => h.requestAddress(poolId)));
     assert.deepEqual(got.map((g) => g.address).sort(), [1, 2, 3, 4, 5, 6].map((i) => `10.50.0.${i}/29`));
-    await assert.rejects(a.requestAddress(poolId), ExhaustedError);
-    await assert.rejects(b.requestAddress(poolId, undefined, GATEWAY_REQUEST), ExhaustedError);
+    await assert.rejects(a.requestAddress(poolId), PoolExhaustedError);
+    await assert.rejects(b.requestAddress(poolId, undefined, GATEWAY_REQUEST), PoolExhaustedError);
     await b.releaseAddress(poolId, "10.50.0.4");
     assert.equal((await a.requestAddress(poolId)).address, "10.50.0.4/29");
   });

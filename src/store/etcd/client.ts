@@ -15,6 +15,11 @@ export interface ClusterStoreOptions {
   readonly dialTimeoutMs?: number;
   /** Deadline of each unary call; default 3000 ms. */
   readonly callTimeoutMs?: number;
+  /**
+   * Fail unless etcd answers now (default true). A daemon passes false: it
+   * starts while etcd is away, and its global operations fail until it is back.
+   */
+  readonly requireReachable?: boolean;
 }
 
 export const DEFAULT_ROOT = "/cnm/v1/";
@@ -139,6 +144,7 @@ export async function connectClusterStore(url: string, options: ClusterStoreOpti
     },
   });
   const store = new ClusterStore(`etcd://${endpoints.join(",")}`, client, root);
+  if (options.requireReachable === false) return store;
   // etcd3 ignores its own dialTimeout: the first contact has a deadline of its own instead.
   const dialDeadline = Date.now() + (options.dialTimeoutMs ?? 2000);
   try {

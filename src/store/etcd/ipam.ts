@@ -22,9 +22,9 @@
  * low to high, like Docker's.
  */
 import type { IKeyValue } from "etcd3";
-import { ConflictError, ExhaustedError } from "../../errors.js";
+import { ConflictError } from "../../errors.js";
 import type { AddressSpaceNames, AllocatedAddress, AllocatedPool, Capability, Ipam, PoolRequest } from "../../ipamapi/contract.js";
-import { InvalidAddressSpaceError, InvalidRequestError, NoMorePoolsError, PoolOverlapError, UnknownPoolError } from "../../ipamapi/errors.js";
+import { AddressInUseError, InvalidAddressSpaceError, InvalidRequestError, PoolExhaustedError, NoMorePoolsError, PoolOverlapError, UnknownPoolError } from "../../ipamapi/errors.js";
 import { AllocSerialOption, GatewayAddressType, GlobalDefaultAddressSpace, LocalDefaultAddressSpace, RequestAddressType } from "../../ipamapi/labels.js";
 import { makePoolId } from "../../ipam/address-pool.js";
 import { DEFAULT_GLOBAL_POOLS, type NetworkToSplit, type SplitPlan, findFreeSubnet, planSplits } from "../../ipam/predefined-pools.js";
@@ -234,7 +234,7 @@ export class EtcdIpam implements Ipam {
     for (let refresh = false; ; refresh = true) {
       const view = await this.view(poolId, refresh);
       const offset = view.offsetOfAddress(preferred);
-      if (view.isReserved(offset)) throw new ConflictError(`address ${view.format(offset)} of pool ${view.cidr} is reserved`);
+      if (view.isReserved(offset)) throw new AddressInUseError(view.format(offset), view.cidr, "reserved");
       const key = view.addressKey(offset);
       const res = await this.store.txn({
         compare: [createdAt(this.poolKey(poolId), view.createRevision), absent(key)],
@@ -244,7 +244,7 @@ export class EtcdIpam implements Ipam {
       if (res.succeeded) return { address: view.format(offset), meta: {} };
       const poolNow = firstKv(res.responses[0]);
       if (poolNow?.create_revision === view.createRevision && firstKv(res.responses[1])) {
-        throw new ConflictError(`address ${view.format(offset)} of pool ${view.cidr} is already in use`);
+        throw new AddressInUseError(view.format(offset), view.cidr);
       }
       if (refresh) throw new UnknownPoolError(poolId);
     }
@@ -306,8 +306,8 @@ export class EtcdIpam implements Ipam {
     }
   }
 
-  private exhausted(view: PoolView): ExhaustedError {
-    const range = view.subPool ? ` (range ${prefixToString(view.subPool)})` : "";
-    return new ExhaustedError(`no available addresses in pool ${view.cidr}${range}`);
+  /** The same errors as the local IPAM's, so a mistake answers alike on local and global networks. */
+  private exhausted(view: PoolView): PoolExhaustedError {
+    return new PoolExhaustedError(view.cidr, view.subPool ? prefixToString(view.subPool) : undefined);
   }
 }
