@@ -2,7 +2,7 @@ import { Controller } from "./controller/controller.js";
 import type { ClusterAgent } from "./controller/cluster-agent.js";
 import type { StateStore } from "./controller/state-store.js";
 import { bridgeDriverInit } from "./drivers/bridge/bridge-driver.js";
-import { MemoryIdPool, overlayDriverInit } from "./drivers/overlay/index.js";
+import { MemoryIdPool, OverlayDriver, overlayDriverInit } from "./drivers/overlay/index.js";
 import type { IdPool } from "./driverapi/index.js";
 import { registerHostDriver, registerNullDriver } from "./drivers/singleton-driver.js";
 import { DefaultIpam } from "./ipam/index.js";
@@ -57,6 +57,7 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
   // the earlier run's tables in one batch: published ports never go missing.
   if (restoring) firewall.stageUntilInit();
   else await firewall.init();
+  const overlay = new OverlayDriver({ prefix, host, vxlanIds: options.vxlanIdPool ?? new MemoryIdPool() });
   const ipam = new DefaultIpam({ hostRoutes: () => host.routeList({ family: 4 }).concat(host.routeList({ family: 6 })).map((r) => r.dst) });
   const controller = await Controller.create({
     prefix,
@@ -66,7 +67,7 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
       registerNullDriver,
       registerHostDriver,
       bridgeDriverInit({ prefix, firewall, ports: new PortAllocator(), host }),
-      overlayDriverInit({ prefix, host, vxlanIds: options.vxlanIdPool ?? new MemoryIdPool() }),
+      overlayDriverInit(overlay),
     ],
     ipams: [{ name: "default", ipam, capability: { requiresMACAddress: false, requiresRequestReplay: true } }],
     ...(options.store ? { store: options.store } : {}),
@@ -77,6 +78,7 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
     },
     resources: [
       { close: () => host.close() },
+      { close: () => overlay.close() },
       { close: () => osl.close() },
       { close: () => stopWatching?.() },
     ],

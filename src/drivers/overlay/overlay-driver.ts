@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import {
   DiscoveryType,
@@ -61,11 +60,16 @@ interface OverlayNetwork {
   readonly peers: Map<string, ProgrammedPeer>;
 }
 
-/** A random locally administered unicast MAC, as the bridge driver gives. */
-function randomMac(): string {
-  const b = randomBytes(6);
-  b[0] = (b[0]! & 0xfe) | 0x02;
-  return [...b].map((x) => x.toString(16).padStart(2, "0")).join(":");
+/**
+ * The MAC Docker's overlay driver gives an endpoint: 02:42 and its IPv4
+ * address. Not random (as on a bridge): nothing is flooded through the
+ * tunnel, so a gratuitous ARP never reaches the other hosts' sandboxes, and
+ * an endpoint re-created with the same address must keep the MAC their
+ * neighbour caches hold.
+ */
+function macFromIPv4(cidr: string): string {
+  const ip = parseIp(cidr.split("/")[0]!);
+  return [0x02, 0x42, ...ip.bytes].map((x) => x.toString(16).padStart(2, "0")).join(":");
 }
 
 /** A PeerRecord's value checked and reduced to what the kernel is told. Throws when malformed. */
@@ -158,7 +162,7 @@ export class OverlayDriver extends BaseDriver {
     if (!subnet) throw new InvalidParameterError(`address ${address} is in no subnet of overlay network ${n.config.name}`);
     let mac = ifInfo.macAddress();
     if (!mac) {
-      mac = randomMac();
+      mac = macFromIPv4(address);
       ifInfo.setMacAddress(mac);
     }
     n.endpoints.set(eid, {
@@ -286,6 +290,16 @@ export class OverlayDriver extends BaseDriver {
     for (const other of n.peers.values()) if (other.ip === peer.ip || other.mac === peer.mac) this.applyPeer(n, other);
   }
 
+  /**
+   * Lets go of the overlay namespaces without removing them (a daemon
+   * stopping with live restore): their handles would otherwise keep a
+   * namespace, and its vxlan's VNI, alive after a later delete.
+   */
+  close(): void {
+    for (const n of this.networks.values()) n.sandbox?.close();
+    this.networks.clear();
+  }
+
   private network(nid: string): OverlayNetwork {
     const n = this.networks.get(nid);
     if (!n) throw new NotFoundError(`overlay network ${nid} not found`);
@@ -299,9 +313,11 @@ export class OverlayDriver extends BaseDriver {
   }
 }
 
-/** Registers the overlay driver: global data and connectivity scope. */
-export function overlayDriverInit(config: OverlayDriverConfig) {
+export const OVERLAY_CAPABILITY = { dataScope: "global", connectivityScope: "global" } as const;
+
+/** Registers the overlay driver (a new one from `config`, or this one): global data and connectivity scope. */
+export function overlayDriverInit(config: OverlayDriverConfig | OverlayDriver) {
   return (callback: DriverCallback): void => {
-    callback.registerDriver("overlay", new OverlayDriver(config), { dataScope: "global", connectivityScope: "global" });
+    callback.registerDriver("overlay", config instanceof OverlayDriver ? config : new OverlayDriver(config), OVERLAY_CAPABILITY);
   };
 }

@@ -1,0 +1,276 @@
+/**
+ * The overlay driver across three "hosts" in one process. Each host is a
+ * network namespace on a shared underlay (a bridge in a namespace of its
+ * own, 198.51.100.0/24); each has its own controller whose overlay driver
+ * holds a netlink handle in that host namespace, so the vxlan tunnels' UDP
+ * sockets live there. The gossip goes through an InProcessCluster, the VXLAN
+ * ids come from one shared MemoryIdPool.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { after, before, describe, it } from "node:test";
+import { Controller, InProcessCluster, driverapi, type NetworkRecord } from "../../src/index.js";
+import { decodePeerRecord, MemoryIdPool, OverlayDriver, overlayDriverInit, overlayNamespaceName } from "../../src/drivers/overlay/index.js";
+import { DefaultIpam } from "../../src/ipam/index.js";
+import { NetlinkHandle, netns } from "../../src/linux/index.js";
+import { LinuxOsl } from "../../src/osl/linux-osl.js";
+import { canPing, inSandbox, plain, sweep, uniquePrefix } from "./helpers.js";
+
+const SUBNET = "10.207.0.0/24";
+const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
+
+interface Host {
+  readonly name: string;
+  readonly prefix: string;
+  readonly ns: string;
+  readonly underlayIp: string;
+  readonly handle: NetlinkHandle;
+  readonly driver: OverlayDriver;
+  readonly c: Controller;
+  readonly peerErrors: unknown[];
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("overlay driver: VXLAN across hosts with gossiped peers", () => {
+  const testPrefix = uniquePrefix();
+  const underlay = `${testPrefix}-ul`;
+  const cluster = new InProcessCluster();
+  const pool = new MemoryIdPool();
+  const hosts: Host[] = [];
+  let net: Readonly<NetworkRecord>;
+  const vni = () => Number(net.allocation["com.docker.network.driver.overlay.vxlanid_list"]);
+  const overlayNs = (h: Host) => overlayNamespaceName(h.prefix, net.id);
+  /** A handle in a host's overlay namespace, for the test to read what the driver programmed. */
+  const inOverlay = <T>(h: Host, read: (nl: NetlinkHandle) => T): T => {
+    const nl = NetlinkHandle.open(netns.path(overlayNs(h)));
+    try {
+      return read(nl);
+    } finally {
+      nl.close();
+    }
+  };
+  const sandboxKey = (h: Host, name: string) => h.c.sandbox(name).sandbox.key;
+
+  before(async () => {
+    netns.create(underlay);
+    ip("-n", underlay, "link", "add", "br0", "type", "bridge");
+    ip("-n", underlay, "link", "set", "br0", "up");
+    for (const [i, name] of ["A", "B", "C"].entries()) {
+      const prefix = uniquePrefix();
+      const ns = `${testPrefix}-h${name}`;
+      const underlayIp = `198.51.100.${i + 1}`;
+      netns.create(ns);
+      ip("-n", ns, "link", "add", "ul0", "type", "veth", "peer", "name", `p${name}`, "netns", underlay);
+      ip("-n", underlay, "link", "set", `p${name}`, "master", "br0", "up");
+      ip("-n", ns, "addr", "add", `${underlayIp}/24`, "dev", "ul0");
+      ip("-n", ns, "link", "set", "ul0", "up");
+      ip("-n", ns, "link", "set", "lo", "up");
+      const handle = NetlinkHandle.open(netns.path(ns));
+      const peerErrors: unknown[] = [];
+      const driver = new OverlayDriver({ prefix, host: handle, vxlanIds: pool, onPeerError: (e) => void peerErrors.push(e) });
+      const osl = new LinuxOsl();
+      const c = await Controller.create({
+        prefix,
+        runDir: `/run/cnm-test/${prefix}`,
+        osl,
+        agent: cluster.agent(name),
+        drivers: [overlayDriverInit(driver)],
+        ipams: [{ name: "default", ipam: new DefaultIpam(), capability: { requiresMACAddress: false, requiresRequestReplay: false } }],
+        resources: [osl],
+      });
+      hosts.push({ name, prefix, ns, underlayIp, handle, driver, c, peerErrors });
+    }
+  });
+
+  after(async () => {
+    try {
+      for (const h of hosts) {
+        try {
+          await h.c.destroyAll();
+          await h.c.close();
+        } finally {
+          h.handle.close();
+        }
+      }
+    } finally {
+      for (const h of hosts) sweep(h.prefix);
+      sweep(testPrefix);
+    }
+  });
+
+  it("refuses to join before the driver knows this host's advertise address", async () => {
+    const [a] = hosts;
+    net = await a!.c.createNetwork({ name: "ov", driver: "overlay", ipam: { config: [{ subnet: SUBNET }] } });
+    assert.match(net.allocation["com.docker.network.driver.overlay.vxlanid_list"] ?? "", /^\d+$/);
+    assert.ok(vni() >= 4096);
+    await a!.c.createSandbox({ name: "early" });
+    await assert.rejects(a!.c.connect("ov", "early", { ipv4Address: "10.207.0.9" }), /advertise address is not known/);
+    await a!.c.deleteSandbox("early");
+    assert.equal(netns.exists(overlayNs(a!)), false);
+  });
+
+  it("sandboxes on different hosts ping each other", async () => {
+    for (const h of hosts) {
+      await h.driver.discoverNew({
+        type: driverapi.DiscoveryType.NodeDiscovery,
+        data: { address: h.underlayIp, bindAddress: h.underlayIp, self: true },
+      });
+    }
+    for (const h of hosts.slice(1)) {
+      await h.c.createNetwork({ id: net.id, name: "ov", driver: "overlay", ipam: { config: [{ subnet: SUBNET }] } });
+    }
+    for (const [i, h] of hosts.entries()) {
+      await h.c.createSandbox({ name: `s${h.name}` });
+      await h.c.connect("ov", `s${h.name}`, { ipv4Address: `10.207.0.${i + 2}` });
+    }
+    const [a, b, c] = hosts as [Host, Host, Host];
+    // Gossip is asynchronous: each host must first hear of the others' endpoints.
+    const tunnelEntries = (h: Host) => inOverlay(h, (nl) => nl.fdbList({ link: `vx-${vni()}` }).filter((e) => e.self && e.dst).length);
+    await waitFor("every host to program the two others", () => hosts.every((h) => tunnelEntries(h) === 2));
+    assert.ok(await canPing(sandboxKey(a, "sA"), "10.207.0.3"), "A reaches B");
+    assert.ok(await canPing(sandboxKey(b, "sB"), "10.207.0.4"), "B reaches C");
+    assert.ok(await canPing(sandboxKey(c, "sC"), "10.207.0.2"), "C reaches A");
+    for (const h of hosts) assert.deepEqual(h.peerErrors, []);
+  });
+
+  it("each host programs the others' endpoints, and only those, on its vxlan", () => {
+    const macOf = (h: Host) => h.c.sandbox(`s${h.name}`).endpoints[0]!.endpoint.mac!;
+    for (const h of hosts) {
+      const vx = `vx-${vni()}`;
+      const others = hosts.filter((o) => o !== h);
+      inOverlay(h, (nl) => {
+        const link = nl.linkGet(vx);
+        assert.equal(link.vxlan?.vni, vni());
+        assert.equal(link.vxlan?.local, h.underlayIp);
+        assert.equal(link.vxlan?.port, 4789);
+        assert.equal(link.vxlan?.learning, false);
+        assert.equal(link.vxlan?.proxy, true);
+        // The tunnel's socket stayed in the host namespace it was created from.
+        assert.notEqual(link.linkNetnsId, undefined);
+        assert.equal(link.mtu, 1450);
+        const fdb = nl.fdbList({ link: vx }).filter((e) => e.dst !== undefined);
+        assert.deepEqual(
+          fdb.map((e) => [e.mac, e.dst, e.stateNames.includes("permanent")]).sort(),
+          others.map((o) => [macOf(o), o.underlayIp, true]).sort(),
+        );
+        const neigh = nl.neighList({ link: vx, family: 4 });
+        assert.deepEqual(
+          neigh.map((n) => [n.ip, n.mac, n.stateNames.includes("permanent")]).sort(),
+          others.map((o) => [plain(o.c.sandbox(`s${o.name}`).endpoints[0]!.endpoint.address), macOf(o), true]).sort(),
+        );
+      });
+    }
+  });
+
+  it("a full-size packet crosses hosts unfragmented; one byte more does not leave", async () => {
+    const [a] = hosts as [Host];
+    // 1450 (the underlay's 1500 minus VXLAN's 50) = 1422 bytes of ICMP payload + 8 + 20.
+    const fits = await inSandbox(sandboxKey(a, "sA"), ["ping", "-c", "1", "-W", "2", "-M", "do", "-s", "1422", "10.207.0.3"]);
+    assert.equal(fits.code, 0, fits.stdout);
+    const tooBig = await inSandbox(sandboxKey(a, "sA"), ["ping", "-c", "1", "-W", "1", "-M", "do", "-s", "1423", "10.207.0.3"]);
+    assert.notEqual(tooBig.code, 0);
+  });
+
+  it("a disconnect removes the endpoint's entries on the other hosts; a reconnect brings them back", async () => {
+    const [a, b, c] = hosts as [Host, Host, Host];
+    const macA = a.c.sandbox("sA").endpoints[0]!.endpoint.mac!;
+    // The vxlan's own entries, not what the bridge learned of A's MAC on its vxlan port.
+    const hasA = (h: Host) =>
+      inOverlay(
+        h,
+        (nl) =>
+          nl.fdbList({ link: `vx-${vni()}` }).some((e) => e.self && e.mac === macA) ||
+          nl.neighList({ link: `vx-${vni()}` }).some((n) => n.ip === "10.207.0.2"),
+      );
+    await a.c.disconnect("ov", "sA");
+    await waitFor("A's entries gone from B and C", () => !hasA(b) && !hasA(c));
+    assert.equal(await canPing(sandboxKey(b, "sB"), "10.207.0.2"), false);
+    assert.ok(await canPing(sandboxKey(b, "sB"), "10.207.0.4"), "B still reaches C");
+
+    await a.c.connect("ov", "sA", { ipv4Address: "10.207.0.2" });
+    await waitFor("A's entries back on B and C", () => hasA(b) && hasA(c));
+    // Docker's overlay MAC: 02:42 and the address, the same again, so B's and C's ARP caches stay right.
+    const newMac = a.c.sandbox("sA").endpoints[0]!.endpoint.mac!;
+    assert.equal(newMac, "02:42:0a:cf:00:02");
+    assert.equal(newMac, macA);
+    await waitFor("B reaches A again", () => canPing(sandboxKey(b, "sB"), "10.207.0.2"));
+    assert.ok(await canPing(sandboxKey(c, "sC"), "10.207.0.2"));
+    assert.ok(inOverlay(b, (nl) => nl.neighList({ link: `vx-${vni()}` }).some((n) => n.ip === "10.207.0.2" && n.mac === newMac)));
+  });
+
+  it("a restarted driver adopts the namespace, tunnel and live veth without cutting traffic", async () => {
+    const [a, b] = hosts as [Host, Host];
+    const { endpoint } = b.c.sandbox("sB").endpoints[0]!;
+    const key = sandboxKey(b, "sB");
+    const indexes = () => inOverlay(b, (nl) => nl.linkList().map((l) => `${l.name}#${l.index}`).sort());
+    const before = indexes();
+    const restarted = new OverlayDriver({ prefix: b.prefix, host: b.handle, vxlanIds: pool });
+    try {
+      await restarted.discoverNew({ type: driverapi.DiscoveryType.NodeDiscovery, data: { address: b.underlayIp, bindAddress: b.underlayIp, self: true } });
+      const grant = net.ipv4[0]!;
+      await restarted.createNetwork(
+        net.id,
+        { name: "ov", enableIPv6: false, internal: false, attachable: false, driverOpts: { ...net.driverOpts, ...net.allocation }, labels: {} },
+        { tableEventRegister: () => {} },
+        [{ addressSpace: "global", pool: grant.pool, ...(grant.gateway ? { gateway: grant.gateway } : {}), auxAddresses: {} }],
+        [],
+      );
+      const ifInfo = {
+        macAddress: () => endpoint.mac,
+        address: () => endpoint.address,
+        addressIPv6: () => undefined,
+        setMacAddress: () => assert.fail("the MAC is known"),
+        setIPAddress: () => {},
+        setIPv6Address: () => {},
+      };
+      await restarted.createEndpoint(net.id, endpoint.id, ifInfo, { portBindings: [], driverOpts: {} });
+      const published: Uint8Array[] = [];
+      let names: string[] = [];
+      const jinfo = {
+        interfaceName: () => ({ setNames: (src: string, dst: string) => void (names = [src, dst]) }),
+        setGateway: () => assert.fail("overlay provides no gateway"),
+        setGatewayIPv6: () => assert.fail("overlay provides no gateway"),
+        addStaticRoute: () => {},
+        disableGatewayService: () => {},
+        addTableEntry: (_t: string, _k: string, v: Uint8Array) => void published.push(v),
+      };
+      await restarted.join(net.id, endpoint.id, key, jinfo, { driverOpts: {}, restore: true });
+      // The peers the cluster replays after a restart are applied over the existing entries.
+      const entryA = cluster.table(net.id, "overlay_peer_table").get(a.c.sandbox("sA").endpoints[0]!.endpoint.id)!;
+      restarted.eventNotify(driverapi.EventType.Create, net.id, "overlay_peer_table", "a", entryA.value);
+      assert.deepEqual(indexes(), before);
+      assert.equal(names[1], "eth");
+      assert.deepEqual(decodePeerRecord(published[0]!), { endpointIp: endpoint.address, endpointMac: endpoint.mac, tunnelEndpointIp: b.underlayIp });
+      assert.ok(await canPing(key, "10.207.0.2"), "B still reaches A");
+    } finally {
+      restarted.close();
+    }
+    assert.ok(netns.exists(overlayNs(b)), "closing a driver leaves the namespace to the next run");
+  });
+
+  it("a malformed peer record is reported and changes nothing", async () => {
+    const [, b] = hosts as [Host, Host];
+    const before = inOverlay(b, (nl) => nl.fdbList({ link: `vx-${vni()}` }).length);
+    b.driver.eventNotify(driverapi.EventType.Create, net.id, "overlay_peer_table", "junk", new Uint8Array([0x08, 0x05]));
+    b.driver.eventNotify(driverapi.EventType.Create, net.id, "overlay_peer_table", "junk2", new TextEncoder().encode("not protobuf at all"));
+    assert.equal(b.peerErrors.length, 2);
+    b.peerErrors.length = 0;
+    assert.equal(inOverlay(b, (nl) => nl.fdbList({ link: `vx-${vni()}` }).length), before);
+  });
+
+  it("deleting the network on a host removes its overlay namespace", async () => {
+    const [, , c] = hosts as [Host, Host, Host];
+    assert.ok(netns.exists(overlayNs(c)));
+    await c.c.deleteSandbox("sC");
+    await c.c.deleteNetwork("ov");
+    assert.equal(netns.exists(overlayNs(c)), false);
+    assert.equal(c.handle.linkList().filter((l) => l.kind === "vxlan").length, 0);
+  });
+});
