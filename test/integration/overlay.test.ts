@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { Controller, InProcessCluster, driverapi, type NetworkRecord } from "../../src/index.js";
+import { Controller, InProcessCluster, InvalidParameterError, driverapi, type NetworkRecord } from "../../src/index.js";
 import { decodePeerRecord, MemoryIdPool, OverlayDriver, overlayDriverInit, overlayNamespaceName } from "../../src/drivers/overlay/index.js";
 import { DefaultIpam } from "../../src/ipam/index.js";
 import { NetlinkHandle, netns } from "../../src/linux/index.js";
@@ -263,6 +263,45 @@ describe("overlay driver: VXLAN across hosts with gossiped peers", () => {
     assert.equal(b.peerErrors.length, 2);
     b.peerErrors.length = 0;
     assert.equal(inOverlay(b, (nl) => nl.fdbList({ link: `vx-${vni()}` }).length), before);
+  });
+
+  it("chosen VNIs and MTU, and a second subnet with a tunnel of its own", async () => {
+    const [a, b] = hosts as [Host, Host];
+    const request = {
+      name: "ov2",
+      driver: "overlay",
+      ipam: { config: [{ subnet: "10.208.0.0/24" }, { subnet: "10.208.1.0/24" }] },
+      options: { "com.docker.network.driver.overlay.vxlanid_list": "5001,5002", "com.docker.network.driver.mtu": "1400" },
+    };
+    for (const bad of ["5001", "5001,x", "5001,16777216", "5001,5001"]) {
+      await assert.rejects(
+        a.c.createNetwork({ ...request, options: { "com.docker.network.driver.overlay.vxlanid_list": bad } }),
+        InvalidParameterError,
+        bad,
+      );
+    }
+    const ov2 = await a.c.createNetwork(request);
+    assert.equal(ov2.allocation["com.docker.network.driver.overlay.vxlanid_list"], "5001,5002");
+    await b.c.createNetwork({ ...request, id: ov2.id });
+    await a.c.connect("ov2", "sA", { ipv4Address: "10.208.1.2" });
+    await b.c.connect("ov2", "sB", { ipv4Address: "10.208.1.3" });
+    const ns = overlayNamespaceName(b.prefix, ov2.id);
+    const nl = NetlinkHandle.open(netns.path(ns));
+    try {
+      await waitFor("B to program A on the second subnet's tunnel", () => nl.fdbList({ link: "vx-5002" }).some((e) => e.self && e.dst === a.underlayIp));
+      assert.equal(nl.fdbList({ link: "vx-5001" }).filter((e) => e.self && e.dst).length, 0);
+      assert.deepEqual([nl.linkGet("vx-5001").mtu, nl.linkGet("vx-5002").mtu, nl.linkGet("br-5002").mtu], [1400, 1400, 1400]);
+      assert.deepEqual(nl.addrList({ family: 4 }).map((x) => x.cidr).filter((c) => !c.startsWith("127.")).sort(), ["10.208.0.1/24", "10.208.1.1/24"]);
+    } finally {
+      nl.close();
+    }
+    const full = await inSandbox(sandboxKey(b, "sB"), ["ping", "-c", "1", "-W", "2", "-M", "do", "-s", "1372", "10.208.1.2"]);
+    assert.equal(full.code, 0, full.stdout);
+    await a.c.disconnect("ov2", "sA");
+    await b.c.disconnect("ov2", "sB");
+    await a.c.deleteNetwork("ov2");
+    await b.c.deleteNetwork("ov2");
+    assert.equal(netns.exists(ns), false);
   });
 
   it("deleting the network on a host removes its overlay namespace", async () => {
