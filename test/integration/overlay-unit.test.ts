@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConflictError, ExhaustedError, InvalidParameterError } from "../../src/errors.js";
 import { decodePeerRecord, encodePeerRecord, MemoryIdPool, parseVxlanIdList } from "../../src/drivers/overlay/index.js";
-import { orphanNames } from "../../src/orphans.js";
+import { knownNames, orphanNames } from "../../src/orphans.js";
+import { createLinuxController } from "../../src/index.js";
+import { netns } from "../../src/linux/index.js";
+import { overlayNamespaceName } from "../../src/drivers/overlay/index.js";
+import { sweep, uniquePrefix } from "./helpers.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -97,5 +101,28 @@ describe("overlay namespaces and the orphan sweep", () => {
   it("recognises <prefix>-ov-<12 hex> as the prefix's own and nothing similar", () => {
     const found = orphanNames("cnm", [], ["cnm-ov-0123456789ab", "cnm-ov-0123456789a", "cnm-ov-mine", "cnmx-ov-0123456789ab", "cnm-0123456789ab"]);
     assert.deepEqual(found.namespaces, ["cnm-ov-0123456789ab", "cnm-0123456789ab"]);
+  });
+});
+
+describe("overlay namespaces and a restarted controller", () => {
+  it("a controller starting removes its prefix's overlay namespaces and keeps those of its overlay networks", async () => {
+    const prefix = uniquePrefix();
+    try {
+      const stray = overlayNamespaceName(prefix, "0123456789ab".repeat(5) + "cdef");
+      netns.create(stray);
+      const c = await createLinuxController({ prefix, runDir: `/run/cnm-test/${prefix}`, watchFirewall: false });
+      try {
+        assert.equal(netns.exists(stray), false);
+        const net = await c.createNetwork({ name: "ov", driver: "overlay", ipam: { config: [{ subnet: "10.209.0.0/24" }] } });
+        assert.match(net.allocation["com.docker.network.driver.overlay.vxlanid_list"] ?? "", /^\d+$/);
+        assert.ok(knownNames(prefix, c).namespaces.has(overlayNamespaceName(prefix, net.id)));
+        await c.deleteNetwork("ov");
+      } finally {
+        await c.destroyAll();
+        await c.close();
+      }
+    } finally {
+      sweep(prefix);
+    }
   });
 });
