@@ -3,9 +3,11 @@ import { describe, it } from "node:test";
 import { ConflictError, ExhaustedError, InvalidParameterError } from "../../src/errors.js";
 import { decodePeerRecord, encodePeerRecord, MemoryIdPool, parseVxlanIdList } from "../../src/drivers/overlay/index.js";
 import { knownNames, orphanNames } from "../../src/orphans.js";
-import { createLinuxController } from "../../src/index.js";
+import { Controller, createLinuxController, driverapi } from "../../src/index.js";
+import { DefaultIpam } from "../../src/ipam/index.js";
+import { LinuxOsl } from "../../src/osl/linux-osl.js";
 import { netns } from "../../src/linux/index.js";
-import { overlayNamespaceName } from "../../src/drivers/overlay/index.js";
+import { OverlayDriver, overlayDriverInit, overlayNamespaceName } from "../../src/drivers/overlay/index.js";
 import { sweep, uniquePrefix } from "./helpers.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -105,23 +107,40 @@ describe("overlay namespaces and the orphan sweep", () => {
 });
 
 describe("overlay namespaces and a restarted controller", () => {
-  it("a controller starting removes its prefix's overlay namespaces and keeps those of its overlay networks", async () => {
+  it("a controller starting removes its prefix's stray overlay namespaces", async () => {
     const prefix = uniquePrefix();
     try {
       const stray = overlayNamespaceName(prefix, "0123456789ab".repeat(5) + "cdef");
       netns.create(stray);
       const c = await createLinuxController({ prefix, runDir: `/run/cnm-test/${prefix}`, watchFirewall: false });
-      try {
-        assert.equal(netns.exists(stray), false);
-        const net = await c.createNetwork({ name: "ov", driver: "overlay", ipam: { config: [{ subnet: "10.209.0.0/24" }] } });
-        assert.match(net.allocation["com.docker.network.driver.overlay.vxlanid_list"] ?? "", /^\d+$/);
-        assert.ok(knownNames(prefix, c).namespaces.has(overlayNamespaceName(prefix, net.id)));
-        await c.deleteNetwork("ov");
-      } finally {
-        await c.destroyAll();
-        await c.close();
-      }
+      assert.equal(netns.exists(stray), false);
+      await c.destroyAll();
+      await c.close();
     } finally {
+      sweep(prefix);
+    }
+  });
+
+  it("the namespaces of the controller's overlay networks are known, so the sweep keeps them", async () => {
+    const prefix = uniquePrefix();
+    const driver = new OverlayDriver({ prefix, vxlanIds: new MemoryIdPool() });
+    const osl = new LinuxOsl();
+    const c = await Controller.create({
+      prefix,
+      runDir: `/run/cnm-test/${prefix}`,
+      osl,
+      drivers: [overlayDriverInit(driver)],
+      ipams: [{ name: "default", ipam: new DefaultIpam(), capability: { requiresMACAddress: false, requiresRequestReplay: false } }],
+      resources: [osl, driver],
+    });
+    try {
+      await driver.discoverNew({ type: driverapi.DiscoveryType.NodeDiscovery, data: { address: "127.0.0.1", bindAddress: "127.0.0.1", self: true } });
+      const net = await c.createNetwork({ name: "ov", driver: "overlay", ipam: { config: [{ subnet: "10.209.0.0/24" }] } });
+      assert.equal(net.allocation["com.docker.network.driver.overlay.vxlanid_list"], "4096");
+      assert.ok(knownNames(prefix, c).namespaces.has(overlayNamespaceName(prefix, net.id)));
+    } finally {
+      await c.destroyAll();
+      await c.close();
       sweep(prefix);
     }
   });

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { Controller, InProcessCluster, InvalidParameterError, driverapi, type NetworkRecord } from "../../src/index.js";
+import { Controller, ForbiddenError, InProcessCluster, InvalidParameterError, driverapi, type NetworkRecord } from "../../src/index.js";
 import { decodePeerRecord, MemoryIdPool, OverlayDriver, overlayDriverInit, overlayNamespaceName } from "../../src/drivers/overlay/index.js";
 import { DefaultIpam } from "../../src/ipam/index.js";
 import { NetlinkHandle, netns } from "../../src/linux/index.js";
@@ -83,7 +83,7 @@ describe("overlay driver: VXLAN across hosts with gossiped peers", () => {
         agent: cluster.agent(name),
         drivers: [overlayDriverInit(driver)],
         ipams: [{ name: "default", ipam: new DefaultIpam(), capability: { requiresMACAddress: false, requiresRequestReplay: false } }],
-        resources: [osl],
+        resources: [osl, driver],
       });
       hosts.push({ name, prefix, ns, underlayIp, handle, driver, c, peerErrors });
     }
@@ -105,24 +105,23 @@ describe("overlay driver: VXLAN across hosts with gossiped peers", () => {
     }
   });
 
-  it("refuses to join before the driver knows this host's advertise address", async () => {
+  it("refuses an overlay network before node discovery gave this host's address", async () => {
     const [a] = hosts;
-    net = await a!.c.createNetwork({ name: "ov", driver: "overlay", ipam: { config: [{ subnet: SUBNET }] } });
-    assert.match(net.allocation["com.docker.network.driver.overlay.vxlanid_list"] ?? "", /^\d+$/);
-    assert.ok(vni() >= 4096);
-    await a!.c.createSandbox({ name: "early" });
-    await assert.rejects(a!.c.connect("ov", "early", { ipv4Address: "10.207.0.9" }), /advertise address is not known/);
-    await a!.c.deleteSandbox("early");
-    assert.equal(netns.exists(overlayNs(a!)), false);
+    await assert.rejects(a!.c.createNetwork({ name: "ov", driver: "overlay", ipam: { config: [{ subnet: SUBNET }] } }), ForbiddenError);
+    assert.deepEqual(a!.c.networks(), []);
   });
 
   it("sandboxes on different hosts ping each other", async () => {
+    const [a, b, c] = hosts as [Host, Host, Host];
     for (const h of hosts) {
       await h.driver.discoverNew({
         type: driverapi.DiscoveryType.NodeDiscovery,
         data: { address: h.underlayIp, bindAddress: h.underlayIp, self: true },
       });
     }
+    net = await a.c.createNetwork({ name: "ov", driver: "overlay", ipam: { config: [{ subnet: SUBNET }] } });
+    assert.match(net.allocation["com.docker.network.driver.overlay.vxlanid_list"] ?? "", /^\d+$/);
+    assert.ok(vni() >= 4096);
     for (const h of hosts.slice(1)) {
       await h.c.createNetwork({ id: net.id, name: "ov", driver: "overlay", ipam: { config: [{ subnet: SUBNET }] } });
     }
@@ -130,7 +129,6 @@ describe("overlay driver: VXLAN across hosts with gossiped peers", () => {
       await h.c.createSandbox({ name: `s${h.name}` });
       await h.c.connect("ov", `s${h.name}`, { ipv4Address: `10.207.0.${i + 2}` });
     }
-    const [a, b, c] = hosts as [Host, Host, Host];
     // Gossip is asynchronous: each host must first hear of the others' endpoints.
     const tunnelEntries = (h: Host) => inOverlay(h, (nl) => nl.fdbList({ link: `vx-${vni()}` }).filter((e) => e.self && e.dst).length);
     await waitFor("every host to program the two others", () => hosts.every((h) => tunnelEntries(h) === 2));
@@ -213,7 +211,6 @@ describe("overlay driver: VXLAN across hosts with gossiped peers", () => {
     const before = indexes();
     const restarted = new OverlayDriver({ prefix: b.prefix, host: b.handle, vxlanIds: pool });
     try {
-      await restarted.discoverNew({ type: driverapi.DiscoveryType.NodeDiscovery, data: { address: b.underlayIp, bindAddress: b.underlayIp, self: true } });
       const grant = net.ipv4[0]!;
       await restarted.createNetwork(
         net.id,
@@ -231,6 +228,11 @@ describe("overlay driver: VXLAN across hosts with gossiped peers", () => {
         setIPv6Address: () => {},
       };
       await restarted.createEndpoint(net.id, endpoint.id, ifInfo, { portBindings: [], driverOpts: {} });
+      const noJoin = { interfaceName: () => assert.fail("no join yet"), setGateway() {}, setGatewayIPv6() {}, addStaticRoute() {}, disableGatewayService() {}, addTableEntry() {} };
+      // A restarted daemon that has not yet heard its own address cannot join, and touched nothing.
+      await assert.rejects(restarted.join(net.id, endpoint.id, key, noJoin, { driverOpts: {}, restore: true }), /advertise address is not known/);
+      assert.deepEqual(indexes(), before);
+      await restarted.discoverNew({ type: driverapi.DiscoveryType.NodeDiscovery, data: { address: b.underlayIp, bindAddress: b.underlayIp, self: true } });
       const published: Uint8Array[] = [];
       let names: string[] = [];
       const jinfo = {

@@ -13,7 +13,7 @@ import {
   type NetworkInfo,
   type NetworkOptions,
 } from "../../driverapi/index.js";
-import { InvalidParameterError, NotFoundError, UnavailableError } from "../../errors.js";
+import { ForbiddenError, InvalidParameterError, NotFoundError, UnavailableError } from "../../errors.js";
 import { NetlinkHandle, parseIp, parseMac } from "../../linux/index.js";
 import { BaseDriver } from "../base-driver.js";
 import { containerVethName, overlayNamespaceName, overlayVethName } from "./names.js";
@@ -116,6 +116,11 @@ export class OverlayDriver extends BaseDriver {
     v4: readonly IpamData[],
     _v6: readonly IpamData[],
   ): Promise<Record<string, string>> {
+    // Docker likewise refuses overlay networks on a node outside a swarm. (403, not
+    // Docker's 503: the request cannot succeed until the node's configuration changes.)
+    if (this.advertiseAddress === undefined) {
+      throw new ForbiddenError("overlay networks need this node in a cluster: no advertise address from node discovery yet");
+    }
     if (v4.length === 0) throw new InvalidParameterError(`overlay network ${nid} needs at least one IPv4 subnet`);
     const listed = options[VXLAN_ID_LIST_OPTION];
     const wanted = listed === undefined ? undefined : parseVxlanIdList(listed, v4.length);
