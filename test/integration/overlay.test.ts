@@ -1,109 +1,30 @@
 /**
- * The overlay driver across three "hosts" in one process. Each host is a
- * network namespace on a shared underlay (a bridge in a namespace of its
- * own, 198.51.100.0/24); each has its own controller whose overlay driver
- * holds a netlink handle in that host namespace, so the vxlan tunnels' UDP
- * sockets live there. The gossip goes through an InProcessCluster, the VXLAN
- * ids come from one shared MemoryIdPool.
+ * The overlay driver across three "hosts" in one process (see overlay-hosts.ts):
+ * traffic, the kernel entries gossip programs, MTU, leave and rejoin,
+ * restart adoption, deletion.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { Controller, ForbiddenError, InProcessCluster, InvalidParameterError, driverapi, type NetworkRecord } from "../../src/index.js";
-import { decodePeerRecord, MemoryIdPool, OverlayDriver, overlayDriverInit, overlayNamespaceName } from "../../src/drivers/overlay/index.js";
-import { DefaultIpam } from "../../src/ipam/index.js";
+import { ForbiddenError, InvalidParameterError, driverapi, type NetworkRecord } from "../../src/index.js";
+import { decodePeerRecord, OverlayDriver, overlayNamespaceName } from "../../src/drivers/overlay/index.js";
 import { NetlinkHandle, netns } from "../../src/linux/index.js";
-import { LinuxOsl } from "../../src/osl/linux-osl.js";
-import { canPing, inSandbox, plain, sweep, uniquePrefix } from "./helpers.js";
+import { canPing, inSandbox, plain } from "./helpers.js";
+import { OverlayTestbed, waitFor, type OverlayHost as Host } from "./overlay-hosts.js";
 
 const SUBNET = "10.207.0.0/24";
-const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
-
-interface Host {
-  readonly name: string;
-  readonly prefix: string;
-  readonly ns: string;
-  readonly underlayIp: string;
-  readonly handle: NetlinkHandle;
-  readonly driver: OverlayDriver;
-  readonly c: Controller;
-  readonly peerErrors: unknown[];
-}
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("overlay driver: VXLAN across hosts with gossiped peers", () => {
-  const testPrefix = uniquePrefix();
-  const underlay = `${testPrefix}-ul`;
-  const cluster = new InProcessCluster();
-  const pool = new MemoryIdPool();
-  const hosts: Host[] = [];
+  const bed = new OverlayTestbed();
+  const { cluster, pool, hosts } = bed;
   let net: Readonly<NetworkRecord>;
   const vni = () => Number(net.allocation["com.docker.network.driver.overlay.vxlanid_list"]);
   const overlayNs = (h: Host) => overlayNamespaceName(h.prefix, net.id);
   /** A handle in a host's overlay namespace, for the test to read what the driver programmed. */
-  const inOverlay = <T>(h: Host, read: (nl: NetlinkHandle) => T): T => {
-    const nl = NetlinkHandle.open(netns.path(overlayNs(h)));
-    try {
-      return read(nl);
-    } finally {
-      nl.close();
-    }
-  };
+  const inOverlay = <T>(h: Host, read: (nl: NetlinkHandle) => T): T => bed.inOverlay(h, net.id, read);
   const sandboxKey = (h: Host, name: string) => h.c.sandbox(name).sandbox.key;
 
-  before(async () => {
-    netns.create(underlay);
-    ip("-n", underlay, "link", "add", "br0", "type", "bridge");
-    ip("-n", underlay, "link", "set", "br0", "up");
-    for (const [i, name] of ["A", "B", "C"].entries()) {
-      const prefix = uniquePrefix();
-      const ns = `${testPrefix}-h${name}`;
-      const underlayIp = `198.51.100.${i + 1}`;
-      netns.create(ns);
-      ip("-n", ns, "link", "add", "ul0", "type", "veth", "peer", "name", `p${name}`, "netns", underlay);
-      ip("-n", underlay, "link", "set", `p${name}`, "master", "br0", "up");
-      ip("-n", ns, "addr", "add", `${underlayIp}/24`, "dev", "ul0");
-      ip("-n", ns, "link", "set", "ul0", "up");
-      ip("-n", ns, "link", "set", "lo", "up");
-      const handle = NetlinkHandle.open(netns.path(ns));
-      const peerErrors: unknown[] = [];
-      const driver = new OverlayDriver({ prefix, host: handle, vxlanIds: pool, onPeerError: (e) => void peerErrors.push(e) });
-      const osl = new LinuxOsl();
-      const c = await Controller.create({
-        prefix,
-        runDir: `/run/cnm-test/${prefix}`,
-        osl,
-        agent: cluster.agent(name),
-        drivers: [overlayDriverInit(driver)],
-        ipams: [{ name: "default", ipam: new DefaultIpam(), capability: { requiresMACAddress: false, requiresRequestReplay: false } }],
-        resources: [osl, driver],
-      });
-      hosts.push({ name, prefix, ns, underlayIp, handle, driver, c, peerErrors });
-    }
-  });
-
-  after(async () => {
-    try {
-      for (const h of hosts) {
-        try {
-          await h.c.destroyAll();
-          await h.c.close();
-        } finally {
-          h.handle.close();
-        }
-      }
-    } finally {
-      for (const h of hosts) sweep(h.prefix);
-      sweep(testPrefix);
-    }
-  });
+  before(() => bed.start(["A", "B", "C"]));
+  after(() => bed.close());
 
   it("refuses an overlay network before node discovery gave this host's address", async () => {
     const [a] = hosts;
@@ -113,12 +34,7 @@ describe("overlay driver: VXLAN across hosts with gossiped peers", () => {
 
   it("sandboxes on different hosts ping each other", async () => {
     const [a, b, c] = hosts as [Host, Host, Host];
-    for (const h of hosts) {
-      await h.driver.discoverNew({
-        type: driverapi.DiscoveryType.NodeDiscovery,
-        data: { address: h.underlayIp, bindAddress: h.underlayIp, self: true },
-      });
-    }
+    await bed.discoverSelves();
     net = await a.c.createNetwork({ name: "ov", driver: "overlay", ipam: { config: [{ subnet: SUBNET }] } });
     assert.match(net.allocation["com.docker.network.driver.overlay.vxlanid_list"] ?? "", /^\d+$/);
     assert.ok(vni() >= 4096);
