@@ -107,7 +107,10 @@ export class OverlayDriver extends BaseDriver {
 
   override async discoverNew(event: DiscoveryEvent): Promise<void> {
     // Other nodes need nothing here: where their endpoints are comes with each PeerRecord.
-    if (event.type === DiscoveryType.NodeDiscovery && event.data.self) this.advertiseAddress = event.data.address;
+    if (event.type !== DiscoveryType.NodeDiscovery || !event.data.self || event.data.address === this.advertiseAddress) return;
+    // A new address: the tunnels are remade from it at the next join.
+    this.advertiseAddress = event.data.address;
+    for (const n of this.networks.values()) n.ready = false;
   }
 
   override async networkAllocate(
@@ -149,7 +152,15 @@ export class OverlayDriver extends BaseDriver {
     const sandbox = OverlaySandbox.open(n.nsName);
     if (sandbox) n.sandbox = sandbox;
     this.networks.set(nid, n);
-    if (sandbox && this.advertiseAddress !== undefined) this.makeReady(n);
+    if (!sandbox || this.advertiseAddress === undefined) return;
+    try {
+      this.makeReady(n);
+    } catch (err) {
+      // Left as it was found, for the next attempt (or the orphan sweep) to deal with.
+      this.networks.delete(nid);
+      sandbox.close();
+      throw err;
+    }
   }
 
   async deleteNetwork(nid: string): Promise<void> {
