@@ -10,6 +10,15 @@ export { MemoryStateStore } from "./controller/state-store.js";
 export * from "./errors.js";
 export * as driverapi from "./driverapi/index.js";
 export * as ipamapi from "./ipamapi/index.js";
+export {
+  OverlayDriver,
+  overlayDriverInit,
+  MemoryIdPool,
+  encodePeerRecord,
+  decodePeerRecord,
+  type OverlayDriverConfig,
+  type PeerRecord,
+} from "./drivers/overlay/index.js";
 export { InProcessCluster } from "./cluster/in-process-cluster.js";
 export { NetworkDBAgent } from "./cluster/networkdb-agent.js";
 export { NetworkDB, type NetworkDBConfig } from "./networkdb/index.js";

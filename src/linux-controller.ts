@@ -2,6 +2,8 @@ import { Controller } from "./controller/controller.js";
 import type { ClusterAgent } from "./controller/cluster-agent.js";
 import type { StateStore } from "./controller/state-store.js";
 import { bridgeDriverInit } from "./drivers/bridge/bridge-driver.js";
+import { MemoryIdPool, OverlayDriver, overlayDriverInit } from "./drivers/overlay/index.js";
+import type { IdPool } from "./driverapi/index.js";
 import { registerHostDriver, registerNullDriver } from "./drivers/singleton-driver.js";
 import { DefaultIpam } from "./ipam/index.js";
 import { NetlinkHandle } from "./linux/index.js";
@@ -43,12 +45,14 @@ export interface LinuxControllerOptions {
   readonly removeOrphans?: boolean;
   /** With a store: what the restore found and did. */
   readonly onRestore?: (report: RestoreReport) => void;
+  /** Where the overlay driver reserves VXLAN ids. Default: a MemoryIdPool (this process only). */
+  readonly vxlanIdPool?: IdPool;
 }
 
 /**
  * A controller wired to the Linux kernel: namespaces and links over netlink,
  * nftables for NAT and isolation, the default IPAM (which avoids the host's
- * routes), and the null, host and bridge drivers.
+ * routes), and the null, host, bridge and overlay drivers.
  */
 export async function createLinuxController(options: LinuxControllerOptions = {}): Promise<Controller> {
   const prefix = options.prefix ?? "cnm";
@@ -62,12 +66,18 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
   // the earlier run's tables in one batch: published ports never go missing.
   if (restoring) firewall.stageUntilInit();
   else await firewall.init();
+  const overlay = new OverlayDriver({ prefix, host, vxlanIds: options.vxlanIdPool ?? new MemoryIdPool() });
   const ipam = new DefaultIpam({ hostRoutes: () => host.routeList({ family: 4 }).concat(host.routeList({ family: 6 })).map((r) => r.dst) });
   const controller = await Controller.create({
     prefix,
     runDir: options.runDir ?? `/run/cnm/${prefix}`,
     osl,
-    drivers: [registerNullDriver, registerHostDriver, bridgeDriverInit({ prefix, firewall, ports: new PortAllocator(), host })],
+    drivers: [
+      registerNullDriver,
+      registerHostDriver,
+      bridgeDriverInit({ prefix, firewall, ports: new PortAllocator(), host }),
+      overlayDriverInit(overlay),
+    ],
     ipams: [
       {
         name: "default",
@@ -85,6 +95,7 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
     },
     resources: [
       { close: () => host.close() },
+      { close: () => overlay.close() },
       { close: () => osl.close() },
       { close: () => stopWatching?.() },
     ],

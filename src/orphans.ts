@@ -1,18 +1,19 @@
 import { hasErrorCode, NetlinkHandle, netns } from "./linux/index.js";
 import type { Controller } from "./controller/controller.js";
 import { defaultBridgeName, hostVethName } from "./drivers/bridge/names.js";
+import { overlayNamespaceName, overlayNamespacePattern } from "./drivers/overlay/names.js";
 
 /**
  * Kernel objects a controller with this prefix made in an earlier life and no
  * longer knows of (a process killed without teardown, using the in-memory
- * store). Names are matched exactly as the bridge driver and the sandbox
- * layer make them, so nothing a user named is touched.
+ * store). Names are matched exactly as the bridge and overlay drivers and
+ * the sandbox layer make them, so nothing a user named is touched.
  */
 export function orphanNames(prefix: string, links: readonly string[], namespaces: readonly string[]) {
   const idLength = 14 - prefix.length;
   const generated = new RegExp(`^${prefix}[-h][0-9a-f]{${idLength}}$`);
   return {
-    namespaces: namespaces.filter((n) => new RegExp(`^${prefix}-[0-9a-f]{12}$`).test(n)),
+    namespaces: namespaces.filter((n) => new RegExp(`^${prefix}-[0-9a-f]{12}$`).test(n) || overlayNamespacePattern(prefix).test(n)),
     links: links.filter((l) => generated.test(l)),
   };
 }
@@ -23,12 +24,13 @@ export interface KnownNames {
   readonly links: ReadonlySet<string>;
 }
 
-/** The names the controller's records account for: sandbox namespaces, bridges, joined host ends. */
+/** The names the controller's records account for: sandbox and overlay namespaces, bridges, joined host ends. */
 export function knownNames(prefix: string, c: Controller): KnownNames {
   const namespaces = new Set(c.sandboxes().map((s) => s.sandbox.key.slice(s.sandbox.key.lastIndexOf("/") + 1)));
   const links = new Set<string>();
   for (const n of c.networks()) {
     links.add(defaultBridgeName(prefix, n.id));
+    if (n.driver === "overlay") namespaces.add(overlayNamespaceName(prefix, n.id));
     for (const { endpoint } of c.networkEndpoints(n.id)) if (endpoint.sandboxId) links.add(hostVethName(prefix, endpoint.id));
   }
   return { namespaces, links };
