@@ -47,6 +47,12 @@ export interface LinuxControllerOptions {
   readonly onRestore?: (report: RestoreReport) => void;
   /** Where the overlay driver reserves VXLAN ids. Default: a MemoryIdPool (this process only). */
   readonly vxlanIdPool?: IdPool;
+  /**
+   * This host in the cluster: drivers hear of it (discoverNew, self) before
+   * anything is restored, so an overlay knows its tunnel address when it
+   * rebuilds its joins.
+   */
+  readonly selfNode?: { readonly address: string; readonly bindAddress: string };
 }
 
 /**
@@ -100,6 +106,7 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
       { close: () => stopWatching?.() },
     ],
   });
+  if (options.selfNode) await controller.discoverNode("new", { ...options.selfNode, self: true });
   if (restoring) {
     const report = await controller.restore();
     await firewall.init();

@@ -11,8 +11,9 @@ export interface NodeDiscoveryTarget {
 }
 
 /**
- * Tells `target` about this node (self) and then every other node as it
- * arrives or goes. Returns a function that stops following.
+ * Tells `target` about every other node as it arrives or goes (this node
+ * itself is told at the controller's creation: see LinuxControllerOptions.selfNode).
+ * Returns a function that stops following.
  */
 export async function followNodeDiscovery(
   db: NetworkDB,
@@ -20,7 +21,6 @@ export async function followNodeDiscovery(
   self: { readonly address: string; readonly bindAddress: string },
   onError: (err: unknown) => void,
 ): Promise<() => void> {
-  await target.discoverNode("new", { address: self.address, bindAddress: self.bindAddress, self: true });
   // Events are handed on one at a time, in order, so a driver never hears a leave before its join.
   let chain = Promise.resolve();
   const watch = db.watch(NODE_TABLE, undefined, (event) => {

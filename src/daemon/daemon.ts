@@ -7,6 +7,7 @@ import { SqliteStateStore } from "../store/sqlite-store.js";
 import type { DaemonConfig } from "./config.js";
 import { acquireLock } from "./lock.js";
 import type { Logger } from "./logger.js";
+import { startCluster, type ClusterRuntime } from "./cluster.js";
 
 export interface Daemon {
   readonly controller: Controller;
@@ -52,11 +53,26 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
   const releaseLock = acquireLock(join(config.dataRoot, "cnmd.lock"));
   const store = new SqliteStateStore(join(config.dataRoot, "state.db"));
   let controller: Controller | undefined;
+  let cluster: ClusterRuntime | undefined;
   try {
+    if (config.cluster) {
+      cluster = await startCluster(config.cluster, log);
+      log.info(`cluster: store ${config.cluster.store}, node ${config.cluster.nodeName} on ${config.cluster.advertiseAddr}:${config.cluster.port}`);
+    }
     controller = await createLinuxController({
       prefix: config.prefix,
       runDir: join(config.dataRoot, "run"),
       store,
+      ...(cluster && config.cluster
+        ? {
+            agent: cluster.agent,
+            globalStore: cluster.globalStore,
+            globalIpam: cluster.globalIpam,
+            vxlanIdPool: cluster.vxlanIds,
+            nodeName: config.cluster.nodeName,
+            selfNode: { address: config.cluster.advertiseAddr, bindAddress: config.cluster.bindAddr },
+          }
+        : {}),
       onRestore: (r) => {
         log.info(`restored ${r.networks} networks, ${r.endpoints} endpoints, ${r.sandboxes} sandboxes (${r.kept} joins kept, ${r.rebuilt} rebuilt, ${r.removed} interrupted connects undone)`);
         for (const f of r.failed) log.warn(`not restored: ${f}`);
@@ -68,7 +84,8 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       },
     });
     await ensurePredefinedNetworks(controller, config.prefix, log);
-    const api = createApiServer(controller);
+    await cluster?.attach(controller);
+    const api = createApiServer(controller, cluster ? { cluster: cluster.backend } : {});
     mkdirSync(join(config.socket, ".."), { recursive: true });
     await api.listen(config.socket);
     log.info(`cnmd listening on unix://${config.socket} (prefix ${config.prefix}, data root ${config.dataRoot})`);
@@ -79,12 +96,14 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       stop: async () => {
         await api.close();
         await c.close();
+        await cluster?.close();
         store.close();
         releaseLock();
       },
     };
   } catch (err) {
     await controller?.close().catch(() => {});
+    await cluster?.close().catch(() => {});
     store.close();
     releaseLock();
     throw err;

@@ -1,0 +1,96 @@
+/**
+ * A cnmd host in a cluster: the cluster store (etcd) for global networks,
+ * their addresses and VXLAN ids, and a NetworkDB node whose agent carries
+ * the drivers' gossip tables. Without --cluster-store none of this runs.
+ */
+import type { ClusterBackend } from "../api/index.js";
+import { NetworkDBAgent } from "../cluster/networkdb-agent.js";
+import { followNodeDiscovery, type NodeDiscoveryTarget } from "../cluster/node-discovery.js";
+import type { GlobalStore } from "../controller/global-store.js";
+import type { IdPool } from "../driverapi/index.js";
+import { decodePeerRecord, PEER_TABLE } from "../drivers/overlay/index.js";
+import type { Ipam } from "../ipamapi/index.js";
+import { FAST_FAILURE_DETECTION, NetworkDB } from "../networkdb/index.js";
+import { connectClusterStore, EtcdGlobalStore, EtcdIdPool, EtcdIpam, VXLAN_ID_RANGE, type ClusterStore } from "../store/etcd/index.js";
+import { networkDBClusterBackend } from "./cluster-backend.js";
+import type { ClusterConfig } from "./cluster-flags.js";
+import type { Logger } from "./logger.js";
+
+/** How often to try the seeds again while this host is alone. */
+const REJOIN_MS = 2000;
+
+export interface ClusterRuntime {
+  readonly agent: NetworkDBAgent;
+  readonly globalStore: GlobalStore;
+  readonly globalIpam: Ipam;
+  readonly vxlanIds: IdPool;
+  readonly backend: ClusterBackend;
+  /** Once the controller exists: drivers hear of this node and the others; the seeds are joined. */
+  attach(controller: NodeDiscoveryTarget): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startCluster(config: ClusterConfig, log: Logger): Promise<ClusterRuntime> {
+  const store: ClusterStore = await connectClusterStore(config.store, { requireReachable: false });
+  // Not fatal: local networks work meanwhile, and global ones once the store answers.
+  await store.rangePrefix("", { limit: 1, keys_only: true }).catch((err: Error) => log.warn(`${err.message}; global networks wait for it`));
+  let db: NetworkDB | undefined;
+  try {
+    db = await NetworkDB.create({
+      hostname: config.nodeName,
+      bindAddr: config.bindAddr,
+      bindPort: config.port,
+      advertiseAddr: config.advertiseAddr,
+      keys: [...config.keys],
+      memberlist: { ...FAST_FAILURE_DETECTION },
+      logger: log,
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const gossip = db;
+  const agent = new NetworkDBAgent(gossip);
+  const globalStore = new EtcdGlobalStore(store);
+  let stopDiscovery: (() => void) | undefined;
+  let rejoin: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const joinSeeds = async (): Promise<void> => {
+    if (closed || config.join.length === 0 || gossip.clusterSize() > 1) return;
+    try {
+      await gossip.join(config.join);
+      log.info(`joined the cluster through ${config.join.join(",")} (${gossip.clusterSize()} members)`);
+    } catch (err) {
+      // As Docker does with seeds that are not up yet: keep going and try again.
+      log.warn(`cannot join ${config.join.join(",")} yet: ${(err as Error).message}`);
+      rejoin = setTimeout(() => void joinSeeds(), REJOIN_MS);
+    }
+  };
+
+  return {
+    agent,
+    globalStore,
+    globalIpam: new EtcdIpam(store),
+    vxlanIds: new EtcdIdPool(store, "vxlan", VXLAN_ID_RANGE),
+    backend: networkDBClusterBackend(gossip, { nodeName: config.nodeName, address: config.advertiseAddr, store: config.store }, {
+      [PEER_TABLE]: decodePeerRecord,
+    }),
+    async attach(controller) {
+      stopDiscovery = await followNodeDiscovery(gossip, controller, { address: config.advertiseAddr, bindAddress: config.bindAddr }, (err) =>
+        log.warn(`node discovery: ${(err as Error).message}`),
+      );
+      await joinSeeds();
+    },
+    async close() {
+      closed = true;
+      if (rejoin) clearTimeout(rejoin);
+      stopDiscovery?.();
+      agent.close();
+      // Leaving says goodbye: the others drop this host's entries at once instead of after failure detection.
+      await gossip.close().catch(() => {});
+      await globalStore.close().catch(() => {});
+      await store.close();
+    },
+  };
+}
