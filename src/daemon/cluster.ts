@@ -25,7 +25,7 @@ export interface ClusterRuntime {
   readonly globalIpam: Ipam;
   readonly vxlanIds: IdPool;
   readonly backend: ClusterBackend;
-  /** Once the controller exists: drivers hear of this node and the others; the seeds are joined. */
+  /** Once the controller exists: drivers hear of the other nodes as they come and go. */
   attach(controller: NodeDiscoveryTarget): Promise<void>;
   close(): Promise<void>;
 }
@@ -68,6 +68,11 @@ export async function startCluster(config: ClusterConfig, log: Logger): Promise<
     }
   };
 
+  // Joined before the controller restores anything: a restarted host must sync
+  // with the others first, so the entries it publishes again carry Lamport
+  // times later than the traces its previous life left on them.
+  await joinSeeds();
+
   return {
     agent,
     globalStore,
@@ -80,7 +85,6 @@ export async function startCluster(config: ClusterConfig, log: Logger): Promise<
       stopDiscovery = await followNodeDiscovery(gossip, controller, { address: config.advertiseAddr, bindAddress: config.bindAddr }, (err) =>
         log.warn(`node discovery: ${(err as Error).message}`),
       );
-      await joinSeeds();
     },
     async close() {
       closed = true;
