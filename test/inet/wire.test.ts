@@ -6,10 +6,13 @@ import {
   broadcastOf,
   formatIp,
   formatMac,
+  isMulticastMac,
+  isZeroMac,
   parseIp,
   parseMac,
   parsePrefix,
   networkOf,
+  tryParseMac,
 } from "../../src/inet/index.js";
 
 test("IPv4 parse/format", () => {
@@ -63,10 +66,16 @@ test("prefixes: parse, network, broadcast", () => {
   assert.equal(formatIp(networkOf(parsePrefix("fd00:1:2:3::9/52"))), "fd00:1:2::");
   assert.throws(() => parsePrefix("10.0.0.0/33"), TypeError);
   assert.throws(() => parsePrefix("10.0.0.0/"), TypeError);
+  // Lengths are plain decimal: no sign, no leading zero, no space, no hex.
+  for (const bad of ["10.0.0.0/08", "10.0.0.0/+8", "10.0.0.0/ 8", "10.0.0.0/0x8", "fd00::/129"]) assert.throws(() => parsePrefix(bad), TypeError, bad);
 });
 
 test("MAC parse/format", () => {
   assert.deepEqual([...parseMac("02:42:AC:11:00:02")], [2, 0x42, 0xac, 0x11, 0, 2]);
   assert.equal(formatMac(parseMac("02-42-ac-11-00-02")), "02:42:ac:11:00:02");
   assert.throws(() => parseMac("02:42:ac:11:00"), TypeError);
+  assert.equal(tryParseMac("02:42:ac:11:00:0g"), undefined);
+  assert.ok(isMulticastMac(parseMac("01:00:5e:00:00:01")) && isMulticastMac(parseMac("ff:ff:ff:ff:ff:ff")));
+  assert.ok(!isMulticastMac(parseMac("02:42:ac:11:00:02")));
+  assert.ok(isZeroMac(parseMac("00-00-00-00-00-00")) && !isZeroMac(parseMac("00:00:00:00:00:01")));
 });
