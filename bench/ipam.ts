@@ -7,7 +7,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { DefaultIpam } from "../src/ipam/index.js";
-import { formatIPv4 } from "../src/ipam/ip-address.js";
+import { formatIPv4 } from "../src/inet/index.js";
 
 const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc;
 

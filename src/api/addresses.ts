@@ -1,5 +1,4 @@
-import { familyWidth, formatIp, parseIp, type IpValue } from "../ipam/ip-address.js";
-import { makePrefix, prefixContainsAddress, prefixToString, type Prefix } from "../ipam/prefix.js";
+import { type IpValue, type Prefix, isMulticastMac, isZeroMac, makePrefix, parseIpValue, prefixToString, readCidr, tryParseMac } from "../inet/index.js";
 import { badRequest, printable } from "./http-errors.js";
 
 /**
@@ -9,13 +8,13 @@ import { badRequest, printable } from "./http-errors.js";
  */
 
 export function parseAddress(text: string, what: string): IpValue {
-  const ip = parseIp(text);
+  const ip = parseIpValue(text);
   if (!ip) throw badRequest(`invalid ${what} ${printable(text)}: not an IP address`);
   return ip;
 }
 
 export function parseAddressOfFamily(text: string, family: 4 | 6, what: string): IpValue {
-  const ip = parseIp(text);
+  const ip = parseIpValue(text);
   if (!ip || ip.family !== family) throw badRequest(`invalid ${what}: ${printable(text)} is not an IPv${family} address`);
   return ip;
 }
@@ -28,31 +27,20 @@ export interface ParsedCidr {
 
 /** "10.1.0.0/24"; with `canonical`, host bits must be zero ("invalid subnet 10.1.0.5/24: it should be 10.1.0.0/24"). */
 export function parseCidr(text: string, what: string, canonical: boolean): ParsedCidr {
-  const slash = text.indexOf("/");
-  const ip = slash > 0 ? parseIp(text.slice(0, slash)) : undefined;
-  const lenText = slash > 0 ? text.slice(slash + 1) : "";
-  if (!ip || !/^(0|[1-9][0-9]{0,2})$/.test(lenText) || Number(lenText) > familyWidth(ip.family)) {
-    throw badRequest(`invalid ${what} ${printable(text)}: not a CIDR address`);
-  }
-  const prefix = makePrefix(ip.family, ip.value, Number(lenText));
-  if (canonical && prefix.addr !== ip.value) {
+  // Docker answers every malformed CIDR alike, whatever part of it is wrong.
+  const r = readCidr(text);
+  if ("error" in r) throw badRequest(`invalid ${what} ${printable(text)}: not a CIDR address`);
+  const prefix = makePrefix(r.ip.family, r.ip.value, r.bits);
+  if (canonical && prefix.addr !== r.ip.value) {
     throw badRequest(`invalid ${what} ${printable(text)}: it should be ${prefixToString(prefix)}`);
   }
-  return { ip, prefix };
+  return { ip: r.ip, prefix };
 }
-
-export function prefixContainsIp(p: Prefix, ip: IpValue): boolean {
-  return prefixContainsAddress(p, ip.family, ip.value);
-}
-
-export { formatIp, prefixToString };
 
 /** Unicast MAC "02:42:ac:11:00:02" (or with dashes); multicast and all-zero MACs cannot name an interface. */
 export function checkMacAddress(text: string, what: string): void {
-  if (!/^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/.test(text)) {
-    throw badRequest(`invalid ${what} ${printable(text)}: not a 48-bit MAC address`);
-  }
-  const first = parseInt(text.slice(0, 2), 16);
-  if (first & 1) throw badRequest(`invalid ${what} ${printable(text)}: a multicast address cannot be an interface's`);
-  if (/^0{2}([:-]0{2}){5}$/.test(text)) throw badRequest(`invalid ${what} ${printable(text)}: the zero address cannot be an interface's`);
+  const mac = tryParseMac(text);
+  if (mac === undefined) throw badRequest(`invalid ${what} ${printable(text)}: not a 48-bit MAC address`);
+  if (isMulticastMac(mac)) throw badRequest(`invalid ${what} ${printable(text)}: a multicast address cannot be an interface's`);
+  if (isZeroMac(mac)) throw badRequest(`invalid ${what} ${printable(text)}: the zero address cannot be an interface's`);
 }

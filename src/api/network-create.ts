@@ -1,8 +1,7 @@
 import type { IpamConfig } from "../controller/records.js";
 import type { NetworkCreateRequest } from "../controller/requests.js";
-import type { IpValue } from "../ipam/ip-address.js";
-import { prefixesOverlap, type Prefix } from "../ipam/prefix.js";
-import { parseAddress, parseCidr, prefixContainsIp, prefixToString } from "./addresses.js";
+import { type IpValue, type Prefix, prefixContainsIp, prefixesOverlap, prefixToString } from "../inet/index.js";
+import { parseAddress, parseCidr } from "./addresses.js";
 import { parseGoBool } from "./filters.js";
 import { badRequest, forbidden, notFound, printable } from "./http-errors.js";
 import { checkObjectName } from "./names.js";

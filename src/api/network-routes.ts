@@ -2,7 +2,8 @@ import type { FastifyInstance } from "fastify";
 import type { SandboxView } from "../controller/controller.js";
 import type { ConnectRequest } from "../controller/requests.js";
 import { NotFoundError } from "../errors.js";
-import { checkMacAddress, formatIp, parseAddressOfFamily } from "./addresses.js";
+import { formatIpValue } from "../inet/index.js";
+import { checkMacAddress, parseAddressOfFamily } from "./addresses.js";
 import { versionAtLeast } from "./api-version.js";
 import type { ApiController } from "./backend.js";
 import { parseFilters, parseGoBool } from "./filters.js";
@@ -121,8 +122,8 @@ function findSandbox(controller: ApiController, ref: string | null | undefined):
 function toConnectRequest(cfg: EndpointConfigBody, honourGwPriority: boolean): ConnectRequest {
   const req: { -readonly [K in keyof ConnectRequest]: ConnectRequest[K] } = {};
   const ipam = cfg.IPAMConfig ?? {};
-  if (ipam.IPv4Address) req.ipv4Address = formatIp(parseAddressOfFamily(ipam.IPv4Address, 4, "IPv4 address"));
-  if (ipam.IPv6Address) req.ipv6Address = formatIp(parseAddressOfFamily(ipam.IPv6Address, 6, "IPv6 address"));
+  if (ipam.IPv4Address) req.ipv4Address = formatIpValue(parseAddressOfFamily(ipam.IPv4Address, 4, "IPv4 address"));
+  if (ipam.IPv6Address) req.ipv6Address = formatIpValue(parseAddressOfFamily(ipam.IPv6Address, 6, "IPv6 address"));
   if (ipam.LinkLocalIPs && ipam.LinkLocalIPs.length > 0) throw badRequest("cnm does not support link-local IPs (LinkLocalIPs)");
   if (cfg.Links && cfg.Links.length > 0) throw badRequest("legacy links are not supported: sandboxes on a network reach each other by name and alias");
   if (cfg.Aliases && cfg.Aliases.length > 0) req.aliases = [...new Set(cfg.Aliases.map((a) => checkDnsName("alias", a ?? "")))];

@@ -1,6 +1,7 @@
 import type { SandboxCreateRequest } from "../controller/requests.js";
 import type { PortBinding, Protocol } from "../driverapi/index.js";
-import { formatIp, parseAddress } from "./addresses.js";
+import { formatIpValue } from "../inet/index.js";
+import { parseAddress } from "./addresses.js";
 import { badRequest, printable } from "./http-errors.js";
 import { checkDnsName, checkObjectName } from "./names.js";
 import type { PortBindingBody, SandboxCreateBody } from "./schemas.js";
@@ -26,7 +27,7 @@ export function toSandboxCreateRequest(body: SandboxCreateBody): SandboxCreateRe
   } = { name };
   if (body.Hostname) req.hostname = checkHostname(body.Hostname);
   if (body.Domainname) req.domainname = checkDnsName("Domainname", body.Domainname);
-  if (body.Dns && body.Dns.length > 0) req.dns = body.Dns.map((d) => formatIp(parseAddress(d ?? "", "DNS server address")));
+  if (body.Dns && body.Dns.length > 0) req.dns = body.Dns.map((d) => formatIpValue(parseAddress(d ?? "", "DNS server address")));
   if (body.DnsSearch && body.DnsSearch.length > 0) req.dnsSearch = body.DnsSearch.map((d) => checkDnsName("DnsSearch domain", d ?? ""));
   if (body.ExtraHosts && body.ExtraHosts.length > 0) req.extraHosts = body.ExtraHosts.map((h) => parseExtraHost(h ?? ""));
   const bindings = parsePortBindings(body.PortBindings ?? {});
@@ -51,7 +52,7 @@ function parseExtraHost(entry: string): { name: string; ip: string } {
   const name = checkDnsName("ExtraHosts host name", entry.slice(0, sep));
   let ip = entry.slice(sep + 1);
   if (ip.startsWith("[") && ip.endsWith("]")) ip = ip.slice(1, -1);
-  return { name, ip: formatIp(parseAddress(ip, `ExtraHosts address for ${name}`)) };
+  return { name, ip: formatIpValue(parseAddress(ip, `ExtraHosts address for ${name}`)) };
 }
 
 const PROTOCOLS: readonly Protocol[] = ["tcp", "udp", "sctp"];
@@ -85,7 +86,7 @@ export function parsePortBindings(spec: Readonly<Record<string, readonly (PortBi
       };
       if (hostIp !== "") {
         const ip = parseAddress(hostIp, `HostIp of ${key}`);
-        binding.hostIP = formatIp(ip);
+        binding.hostIP = formatIpValue(ip);
       }
       if (hostPortText !== "") {
         const [lo, hi, extra] = hostPortText.split("-");

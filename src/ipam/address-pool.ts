@@ -18,17 +18,22 @@ import {
 } from "../ipamapi/errors.js";
 import {
   IPv6OffsetFormatter,
+  type Prefix,
   bigIntToGroups,
   formatIPv4,
   formatIPv6,
   groupsOffsetFrom,
   groupsToBigInt,
+  hostBits,
   parseIPv4,
   parseIPv6,
   parseIPv6Into,
+  prefixContains,
+  prefixSize,
+  prefixToString,
   unmapIPv4,
-} from "./ip-address.js";
-import { type Prefix, hostBits, parsePrefix, prefixContains, prefixSize, prefixToString } from "./prefix.js";
+} from "../inet/index.js";
+import { parseIpamCidr } from "./cidr.js";
 import { MAX_BITMAP_SIZE, SparseBitmap } from "./sparse-bitmap.js";
 import { type PoolState, decodeRuns, encodeRuns, subtractPoints } from "./state.js";
 
@@ -284,8 +289,8 @@ export class AddressPool {
 
   /** Rebuild a pool from its state. Throws on state that does not fit the pool. */
   static fromState(state: PoolState): AddressPool {
-    const prefix = parsePrefix(state.pool);
-    const sub = state.subPool === undefined ? undefined : parsePrefix(state.subPool);
+    const prefix = parseIpamCidr(state.pool);
+    const sub = state.subPool === undefined ? undefined : parseIpamCidr(state.subPool);
     const pool = new AddressPool(state.addressSpace, prefix, sub);
     if (!Number.isSafeInteger(state.cursor) || state.cursor < pool.rangeLo || state.cursor >= pool.rangeHi) {
       throw new Error(`state: cursor ${state.cursor} outside the range of pool ${pool.id}`);

@@ -7,7 +7,7 @@
 import { NoMorePoolsError, PoolOverlapError } from "../ipamapi/errors.js";
 import type { AddressPool } from "./address-pool.js";
 import { type SplitPlan, findFreeSubnet } from "./predefined-pools.js";
-import { type Prefix, prefixesOverlap } from "./prefix.js";
+import { type Prefix, prefixesOverlap } from "../inet/index.js";
 
 export class AddressSpace {
   // A plain list: a host has tens to hundreds of networks, and overlap checks

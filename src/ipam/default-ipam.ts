@@ -20,7 +20,8 @@ import { AddressPool } from "./address-pool.js";
 import { AddressSpace } from "./address-space.js";
 import { type HostRoutesProvider, noHostRoutes } from "./host-routes.js";
 import { DEFAULT_GLOBAL_POOLS, DEFAULT_LOCAL_POOLS, type NetworkToSplit, planSplits } from "./predefined-pools.js";
-import { type Prefix, parsePrefix, tryParsePrefix } from "./prefix.js";
+import { type Prefix, tryParsePrefix } from "../inet/index.js";
+import { parseIpamCidr } from "./cidr.js";
 import { type IpamState, STATE_VERSION } from "./state.js";
 
 export interface DefaultIpamConfig {
@@ -110,14 +111,14 @@ export class DefaultIpam implements Ipam {
         const p = tryParsePrefix(route);
         if (p !== undefined && p.bits > 0) avoid.push(p);
       }
-      for (const text of req.exclude ?? []) avoid.push(parsePrefix(text));
+      for (const text of req.exclude ?? []) avoid.push(parseIpamCidr(text));
       pool = new AddressPool(space.name, space.pickPredefined(family, avoid), undefined);
     } else {
-      const prefix = parsePrefix(req.pool);
+      const prefix = parseIpamCidr(req.pool);
       if (prefix.family !== family) {
         throw new InvalidRequestError(`pool ${req.pool} is IPv${prefix.family} but the request is for IPv${family}`);
       }
-      const sub = req.subPool === undefined || req.subPool === "" ? undefined : parsePrefix(req.subPool);
+      const sub = req.subPool === undefined || req.subPool === "" ? undefined : parseIpamCidr(req.subPool);
       pool = new AddressPool(space.name, prefix, sub);
     }
     // Unlike libnetwork, one pool serves one request: a second request for

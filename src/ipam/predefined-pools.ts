@@ -3,8 +3,8 @@
  * the first of them that overlaps nothing in use.
  */
 import { InvalidCidrError } from "../ipamapi/errors.js";
-import { familyWidth } from "./ip-address.js";
-import { type Prefix, comparePrefixes, makePrefix, parsePrefix, prefixLast } from "./prefix.js";
+import { type Prefix, comparePrefixes, familyWidth, makePrefix, prefixLast } from "../inet/index.js";
+import { parseIpamCidr } from "./cidr.js";
 
 /** A base network split into subnets of prefix length `size` (libnetwork's NetworkToSplit). */
 export interface NetworkToSplit {
@@ -44,7 +44,7 @@ export interface SplitPlan {
 /** Validate a list of NetworkToSplit. Throws InvalidCidrError on a bad entry. */
 export function planSplits(list: readonly NetworkToSplit[]): SplitPlan[] {
   return list.map((n) => {
-    const base = parsePrefix(n.base);
+    const base = parseIpamCidr(n.base);
     if (!Number.isInteger(n.size) || n.size < base.bits || n.size > familyWidth(base.family)) {
       throw new InvalidCidrError(n.base, `cannot split into /${n.size} pools`);
     }

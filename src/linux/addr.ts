@@ -3,7 +3,7 @@
 import { AttrMap, attr } from "./netlink/attributes.js";
 import type { NlMessage } from "./netlink/message.js";
 import type { NetlinkSocket } from "./netlink/socket.js";
-import { broadcastOf, formatIp, parsePrefix, type IpFamily, type IpPrefix } from "./inet.js";
+import { broadcastOf, formatIp, parsePrefix, type IpFamily, type IpPrefix } from "../inet/index.js";
 import { linkIndex } from "./link.js";
 import type { LinkRef } from "./link-kinds.js";
 import {

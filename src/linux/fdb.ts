@@ -4,7 +4,7 @@
 import { AttrMap, attr } from "./netlink/attributes.js";
 import type { NlMessage } from "./netlink/message.js";
 import type { NetlinkSocket } from "./netlink/socket.js";
-import { formatIp, formatMac, parseIp, parseMac } from "./inet.js";
+import { formatIp, formatMac, parseIp, parseMac } from "../inet/index.js";
 import { linkIndex } from "./link.js";
 import type { LinkRef } from "./link-kinds.js";
 import { ndmsg, neighStateNames, type NeighState } from "./neigh.js";

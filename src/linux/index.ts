@@ -41,4 +41,4 @@ export {
   type IpAddress,
   type IpPrefix,
   type IpFamily,
-} from "./inet.js";
+} from "../inet/index.js";

@@ -2,7 +2,7 @@
 // drives: veth, bridge, vxlan, macvlan, dummy. Encoders turn a typed spec into
 // attributes; decoders turn a dump back into typed info.
 import { AttrMap, attr, type NlAttrItem } from "./netlink/attributes.js";
-import { formatIp, parseIp } from "./inet.js";
+import { formatIp, parseIp } from "../inet/index.js";
 import {
   IFLA_BR_AGEING_TIME,
   IFLA_BR_STP_STATE,

@@ -5,7 +5,7 @@ import { AttrMap, attr, encodeAttrs, type NlAttrItem } from "./netlink/attribute
 import type { NlMessage } from "./netlink/message.js";
 import type { NetlinkSocket } from "./netlink/socket.js";
 import { LinuxError } from "./errors.js";
-import { formatMac, parseMac } from "./inet.js";
+import { formatMac, parseMac } from "../inet/index.js";
 import {
   bridgeInfoData,
   decodeBridge,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Agent } from "node:http";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import { parseIp } from "../../src/ipam/ip-address.js";
+import { parseIpValue } from "../../src/inet/index.js";
 import { leftoverNamespaces } from "../integration/helpers.js";
 import { request, startApi, type ApiFixture } from "./harness.js";
 
@@ -58,7 +58,7 @@ const badRef = badName.filter((s) => s !== "");
 
 /** Text that is not an IP address of either family (and not empty, which means "no address"). */
 const notAnIp: fc.Arbitrary<string> = fc.oneof(
-  anyString.filter((s) => s !== "" && parseIp(s) === undefined),
+  anyString.filter((s) => s !== "" && parseIpValue(s) === undefined),
   fc.constantFrom("1.2.3", "1.2.3.4.5", "01.2.3.4", "256.1.1.1", "::g", "1:2:3:4:5:6:7:8:9", "fe80::1%eth0", " 1.2.3.4", "1.2.3.4 ", "1.2.3.-4"),
   fc.tuple(fc.nat(255), fc.nat(255), fc.integer({ min: 256, max: 100000 })).map(([a, b, c]) => `${a}.${b}.${c}.1`),
 );

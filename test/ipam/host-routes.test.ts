@@ -7,7 +7,8 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { DefaultIpam, ipCommandRoutesProvider, readHostRoutes } from "../../src/ipam/index.js";
-import { parsePrefix, prefixesOverlap } from "../../src/ipam/prefix.js";
+import { prefixesOverlap } from "../../src/inet/index.js";
+import { parseIpamCidr } from "../../src/ipam/cidr.js";
 
 function ip(...args: string[]): void {
   execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
@@ -18,12 +19,12 @@ describe("host routes of this host", () => {
     const routes = readHostRoutes();
     for (const r of routes) {
       assert.notEqual(r, "default");
-      assert.doesNotThrow(() => parsePrefix(r), r);
+      assert.doesNotThrow(() => parseIpamCidr(r), r);
     }
     const ipam = new DefaultIpam({ hostRoutes: ipCommandRoutesProvider() });
     for (const v6 of [false, true]) {
-      const pool = parsePrefix(ipam.requestPool({ addressSpace: "LocalDefault", v6 }).pool);
-      for (const r of routes) assert.ok(!prefixesOverlap(pool, parsePrefix(r)), `${r} overlaps the pool`);
+      const pool = parseIpamCidr(ipam.requestPool({ addressSpace: "LocalDefault", v6 }).pool);
+      for (const r of routes) assert.ok(!prefixesOverlap(pool, parseIpamCidr(r)), `${r} overlaps the pool`);
     }
   });
 });

@@ -7,17 +7,19 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { IpamError } from "../../src/ipamapi/errors.js";
 import { DefaultIpam } from "../../src/ipam/index.js";
-import { familyWidth, formatIp, parseIp } from "../../src/ipam/ip-address.js";
 import {
   type Prefix,
+  familyWidth,
+  formatIpValue,
   hostBits,
   makePrefix,
-  parsePrefix,
-  prefixContainsAddress,
+  parseIpValue,
+  prefixContainsIp,
   prefixSize,
   prefixToString,
   prefixesOverlap,
-} from "../../src/ipam/prefix.js";
+} from "../../src/inet/index.js";
+import { parseIpamCidr } from "../../src/ipam/cidr.js";
 
 interface PoolSpec {
   pool: string;
@@ -88,9 +90,9 @@ function bare(cidr: string): string {
 
 function setup(ipam: DefaultIpam): Model[] {
   return POOLS.map((spec) => {
-    const prefix = parsePrefix(spec.pool);
+    const prefix = parseIpamCidr(spec.pool);
     const { poolId } = ipam.requestPool({ addressSpace: "LocalDefault", pool: spec.pool, v6: prefix.family === 6, ...(spec.subPool ? { subPool: spec.subPool } : {}) });
-    return { id: poolId, prefix, range: spec.subPool ? parsePrefix(spec.subPool) : prefix, live: new Set<string>() };
+    return { id: poolId, prefix, range: spec.subPool ? parseIpamCidr(spec.subPool) : prefix, live: new Set<string>() };
   });
 }
 
@@ -105,8 +107,8 @@ function expectCode(f: () => unknown, code: string): void {
 function step(ipam: DefaultIpam, models: Model[], op: Op): string {
   const m = models[op.pool]!;
   const inRange = [...m.live].filter((a) => {
-    const ip = parseIp(a)!;
-    return prefixContainsAddress(m.range, ip.family, ip.value);
+    const ip = parseIpValue(a)!;
+    return prefixContainsIp(m.range, ip);
   }).length;
   if (op.kind === "any") {
     const options = op.gateway ? { RequestAddressType: "com.docker.network.gateway" } : undefined;
@@ -117,16 +119,16 @@ function step(ipam: DefaultIpam, models: Model[], op: Op): string {
     const got = ipam.requestAddress(m.id, undefined, options).address;
     assert.ok(got.endsWith(`/${m.prefix.bits}`), got);
     const a = bare(got);
-    const ip = parseIp(a)!;
+    const ip = parseIpValue(a)!;
     assert.ok(!m.live.has(a), `${a} handed out twice`);
-    assert.ok(prefixContainsAddress(m.range, ip.family, ip.value), `${a} outside range ${prefixToString(m.range)}`);
+    assert.ok(prefixContainsIp(m.range, ip), `${a} outside range ${prefixToString(m.range)}`);
     assert.ok(!isReserved(m.prefix, ip.value), `${a} is reserved`);
     m.live.add(a);
     assert.equal(ipam.getPoolInfo(m.id).allocated, m.live.size);
     return got;
   } else if (op.kind === "preferred") {
     const value = m.prefix.addr + (op.offset % prefixSize(m.prefix));
-    const a = formatIp({ family: m.prefix.family, value });
+    const a = formatIpValue({ family: m.prefix.family, value });
     if (isReserved(m.prefix, value) || m.live.has(a)) {
       expectCode(() => ipam.requestAddress(m.id, a), "ADDRESS_IN_USE");
       return "ADDRESS_IN_USE";
@@ -140,7 +142,7 @@ function step(ipam: DefaultIpam, models: Model[], op: Op): string {
     m.live.delete(a);
   } else {
     const value = m.prefix.addr + (op.offset % prefixSize(m.prefix));
-    const a = formatIp({ family: m.prefix.family, value });
+    const a = formatIpValue({ family: m.prefix.family, value });
     if (m.live.has(a)) return "skipped";
     ipam.releaseAddress(m.id, a); // not allocated: a no-op
   }
@@ -170,8 +172,8 @@ describe("default IPAM properties", () => {
         const m = models[poolIndex]!;
         // Release one address of the range, then take addresses until the range is full.
         const inRange = [...m.live].filter((a) => {
-          const ip = parseIp(a)!;
-          return prefixContainsAddress(m.range, ip.family, ip.value);
+          const ip = parseIpValue(a)!;
+          return prefixContainsIp(m.range, ip);
         });
         fc.pre(inRange.length > 0);
         const released = inRange[pick % inRange.length]!;
@@ -200,7 +202,7 @@ describe("default IPAM properties", () => {
     ];
     const candidates = (family: 4 | 6): Prefix[] =>
       plans.flatMap(({ base, size }) => {
-        const b = parsePrefix(base);
+        const b = parseIpamCidr(base);
         if (b.family !== family) return [];
         const step = 1n << BigInt(familyWidth(family) - size);
         return Array.from({ length: 2 ** (size - b.bits) }, (_, i) => makePrefix(family, b.addr + BigInt(i) * step, size));
@@ -224,7 +226,7 @@ describe("default IPAM properties", () => {
             // Prefixes of length /18../28 (v4) or /56../66 (v6) near the predefined bases.
             const family = op.v6 ? 6 : 4;
             const bits = (op.v6 ? 56 : 18) + op.bits;
-            const base = op.v6 ? parsePrefix("fd00::/52").addr : parsePrefix("10.0.0.0/18").addr;
+            const base = op.v6 ? parseIpamCidr("fd00::/52").addr : parseIpamCidr("10.0.0.0/18").addr;
             const span = 1n << BigInt(familyWidth(family) - (op.v6 ? 52 : 18));
             const prefix = makePrefix(family, base + (op.offset % span), bits);
             const text = prefixToString(prefix);

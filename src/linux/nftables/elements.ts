@@ -4,8 +4,7 @@
 // mutation is a diff of two pictures, whatever the mutation was: no special
 // case per operation, and identical elements needed by two networks are
 // naturally kept until neither needs them.
-import type { IPSubnet } from "./ip.js";
-import { effectiveHostIP, type DeclaredState } from "./model.js";
+import { effectiveHostIP, type DeclaredState, type IPSubnet } from "./model.js";
 import { concat, prefix, type NftCommand, type NftExpr } from "./nft-json.js";
 import { SET, schemaOf, type SetName } from "./ruleset.js";
 

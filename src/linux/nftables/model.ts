@@ -3,7 +3,63 @@
 // here, before anything is sent to nft, so that a bad input fails with a
 // message naming the network or mapping instead of an nft parse error, and
 // so that a failed mutation never leaves the in-memory state half changed.
-import { isUnspecified, parseIP, parseSubnet, subnetsOverlap, type IPAddress, type IPSubnet } from "./ip.js";
+import {
+  type IpFamily,
+  type IpValue,
+  type Prefix,
+  formatIpValue,
+  isUnspecified,
+  makePrefix,
+  parseIpValue,
+  prefixesOverlap,
+  readCidr,
+} from "../../inet/index.js";
+
+// Addresses are held in canonical text as well as by value: the text is what
+// nft is given and what element diffs compare, so "2001:DB8::0:1" and
+// "2001:db8::1" are one element and "10.1.0.5/24" is "10.1.0.0/24". Parsing
+// here also gives a message naming the field, where nft would say
+// "internal:0:0" after the whole batch was sent.
+
+/** An IP address in canonical text form, with its value. */
+export interface IPAddress {
+  family: IpFamily;
+  /** Canonical text: dotted quad for v4, RFC 5952 for v6. */
+  text: string;
+  ip: IpValue;
+}
+
+/** A subnet with the host bits cleared. */
+export interface IPSubnet {
+  family: IpFamily;
+  prefix: Prefix;
+  /** Network address in canonical text form. */
+  address: string;
+  prefixLength: number;
+  /** "address/prefixLength", canonical. */
+  text: string;
+}
+
+/** Parses an IPv4 or IPv6 address (no zone index); throws naming `what` if invalid. */
+export function parseIP(input: string, what = "address"): IPAddress {
+  const ip = parseIpValue(input);
+  if (ip === undefined) throw new Error(`invalid ${what} ${JSON.stringify(input)}: not an IPv4 or IPv6 address`);
+  return { family: ip.family, text: formatIpValue(ip), ip };
+}
+
+/** Parses "addr/len", clearing host bits; throws naming `what` if invalid. */
+export function parseSubnet(input: string, what = "subnet"): IPSubnet {
+  const r = readCidr(input);
+  if ("error" in r) throw new Error(`invalid ${what} ${JSON.stringify(input)}: ${r.error}`);
+  const prefix = makePrefix(r.ip.family, r.ip.value, r.bits);
+  const address = formatIpValue({ family: prefix.family, value: prefix.addr });
+  return { family: prefix.family, prefix, address, prefixLength: prefix.bits, text: `${address}/${prefix.bits}` };
+}
+
+/** True when the two subnets share at least one address (same family only). */
+export function subnetsOverlap(a: IPSubnet, b: IPSubnet): boolean {
+  return prefixesOverlap(a.prefix, b.prefix);
+}
 
 /** A bridge network as the driver declares it. */
 export interface FirewallNetwork {
@@ -110,7 +166,7 @@ export function normalizeNetwork(n: FirewallNetwork): NormalizedNetwork {
   if (n.hostBindingIPv4 !== undefined && n.hostBindingIPv4 !== "") {
     const ip = parseIP(n.hostBindingIPv4, `${what} hostBindingIPv4`);
     if (ip.family !== 4) throw new Error(`${what}: hostBindingIPv4 ${n.hostBindingIPv4} is not an IPv4 address`);
-    if (!isUnspecified(ip)) out.hostBindingIPv4 = ip;
+    if (!isUnspecified(ip.ip)) out.hostBindingIPv4 = ip;
   }
   return out;
 }
@@ -146,7 +202,7 @@ export function normalizeMapping(m: PortMapping): NormalizedMapping {
     if (ip.family !== containerIP.family) {
       throw new Error(`${what}: host address ${ip.text} and container address ${containerIP.text} are of different families`);
     }
-    if (!isUnspecified(ip)) hostIP = ip;
+    if (!isUnspecified(ip.ip)) hostIP = ip;
   }
   const id = `v${containerIP.family}|${m.proto}|${hostIP?.text ?? "*"}|${m.hostPort}`;
   const out: NormalizedMapping = {
