@@ -1,6 +1,6 @@
 import { OptionKeys, type IpamData, type NetworkOptions } from "../../driverapi/index.js";
 import { InvalidParameterError } from "../../errors.js";
-import { networkOf, parseIp, parsePrefix } from "../../linux/inet.js";
+import { networkOf, parseIp, parsePrefix } from "../../inet/index.js";
 import { subnetBridgeName, vxlanName } from "./names.js";
 import { parseVxlanIdList, VXLAN_ID_LIST_OPTION } from "./vxlan-ids.js";
 

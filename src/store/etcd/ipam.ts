@@ -28,7 +28,8 @@ import { AddressInUseError, InvalidAddressSpaceError, InvalidRequestError, PoolE
 import { AllocSerialOption, GatewayAddressType, GlobalDefaultAddressSpace, LocalDefaultAddressSpace, RequestAddressType } from "../../ipamapi/labels.js";
 import { makePoolId } from "../../ipam/address-pool.js";
 import { DEFAULT_GLOBAL_POOLS, type NetworkToSplit, type SplitPlan, findFreeSubnet, planSplits } from "../../ipam/predefined-pools.js";
-import { type Prefix, parsePrefix, prefixContains, prefixesOverlap, prefixToString } from "../../ipam/prefix.js";
+import { type Prefix, prefixContains, prefixesOverlap, prefixToString } from "../../inet/index.js";
+import { parseIpamCidr } from "../../ipam/cidr.js";
 import type { ClusterStore } from "./client.js";
 import { absent, createdAt, del, delPrefix, firstKv, get, put, unchangedSince } from "./ops.js";
 import { PoolView, type StoredPool } from "./pool-view.js";
@@ -108,17 +109,17 @@ export class EtcdIpam implements Ipam {
   async requestPool(req: PoolRequest): Promise<AllocatedPool> {
     if (req.addressSpace !== this.space) throw new InvalidAddressSpaceError(req.addressSpace);
     const family = req.v6 ? 6 : 4;
-    const wanted = req.pool === undefined || req.pool === "" ? undefined : parsePrefix(req.pool);
-    const sub = req.subPool === undefined || req.subPool === "" ? undefined : parsePrefix(req.subPool);
+    const wanted = req.pool === undefined || req.pool === "" ? undefined : parseIpamCidr(req.pool);
+    const sub = req.subPool === undefined || req.subPool === "" ? undefined : parseIpamCidr(req.subPool);
     if (!wanted && sub) throw new InvalidRequestError(`sub-pool ${req.subPool} given without a pool`);
     if (wanted && wanted.family !== family) throw new InvalidRequestError(`pool ${req.pool} is IPv${wanted.family} but the request is for IPv${family}`);
     if (wanted && sub && !prefixContains(wanted, sub)) {
       throw new InvalidRequestError(`sub-pool ${prefixToString(sub)} is not inside pool ${prefixToString(wanted)}`);
     }
-    const exclude = (req.exclude ?? []).map(parsePrefix);
+    const exclude = (req.exclude ?? []).map(parseIpamCidr);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const { list, kv } = await this.readPools();
-      const inUse = list.pools.map((p) => parsePrefix(p.pool));
+      const inUse = list.pools.map((p) => parseIpamCidr(p.pool));
       let prefix: Prefix;
       if (wanted) {
         const clash = inUse.find((p) => prefixesOverlap(p, wanted));
@@ -175,8 +176,8 @@ export class EtcdIpam implements Ipam {
       this.store,
       this.addrPrefix(poolId),
       poolId,
-      parsePrefix(stored.pool),
-      stored.subPool ? parsePrefix(stored.subPool) : undefined,
+      parseIpamCidr(stored.pool),
+      stored.subPool ? parseIpamCidr(stored.subPool) : undefined,
       kv.create_revision,
     );
     this.views.set(poolId, view);

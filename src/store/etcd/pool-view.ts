@@ -4,8 +4,7 @@
  * so that etcd's key order is address order.
  */
 import { AddressOutOfRangeError, InvalidAddressError } from "../../ipamapi/errors.js";
-import { formatIp, parseIp } from "../../ipam/ip-address.js";
-import { type Prefix, hostBits, prefixContainsAddress, prefixSize, prefixToString } from "../../ipam/prefix.js";
+import { type Prefix, formatIpValue, hostBits, parseIpValue, prefixContainsIp, prefixSize, prefixToString } from "../../inet/index.js";
 import { type ClusterStore, prefixEnd } from "./client.js";
 
 /** What the pool's own key holds. */
@@ -69,15 +68,15 @@ export class PoolView {
 
   /** "10.0.1.5/24" for an offset. */
   format(offset: bigint): string {
-    return `${formatIp({ family: this.prefix.family, value: this.prefix.addr + offset })}/${this.prefix.bits}`;
+    return `${formatIpValue({ family: this.prefix.family, value: this.prefix.addr + offset })}/${this.prefix.bits}`;
   }
 
   /** The offset of an address of the pool ("10.0.1.5", or with the pool's prefix length). */
   offsetOfAddress(address: string): bigint {
     const bare = address.includes("/") ? address.slice(0, address.indexOf("/")) : address;
-    const ip = parseIp(bare);
+    const ip = parseIpValue(bare);
     if (ip === undefined) throw new InvalidAddressError(address);
-    if (!prefixContainsAddress(this.prefix, ip.family, ip.value)) throw new AddressOutOfRangeError(address, this.cidr);
+    if (!prefixContainsIp(this.prefix, ip)) throw new AddressOutOfRangeError(address, this.cidr);
     return ip.value - this.prefix.addr;
   }
 
