@@ -42,7 +42,7 @@ export async function startCluster(config: ClusterConfig, log: Logger): Promise<
       bindPort: config.port,
       advertiseAddr: config.advertiseAddr,
       keys: [...config.keys],
-      memberlist: { ...FAST_FAILURE_DETECTION },
+      ...(config.gossipProfile === "docker" ? { directFanout: 0 } : { memberlist: { ...FAST_FAILURE_DETECTION } }),
       logger: log,
     });
   } catch (err) {
