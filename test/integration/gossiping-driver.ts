@@ -16,6 +16,8 @@ export type Event = { type: driverapi.EventType; nid: string; table: string; key
  */
 export class GossipingDriver extends BaseDriver {
   readonly heard: Event[] = [];
+  /** Node discovery as the driver heard it: "new"/"delete" with the node's address. */
+  readonly discovered: { change: "new" | "delete"; address: string; self: boolean }[] = [];
   constructor(private readonly node: string) {
     super();
   }
@@ -36,6 +38,12 @@ export class GossipingDriver extends BaseDriver {
     jinfo.addTableEntry("endpoint_table", eid, new TextEncoder().encode(`${this.node}:${eid.slice(0, 6)}`));
   }
   async leave() {}
+  override async discoverNew(event: driverapi.DiscoveryEvent) {
+    if (event.type === driverapi.DiscoveryType.NodeDiscovery) this.discovered.push({ change: "new", address: event.data.address, self: event.data.self });
+  }
+  override async discoverDelete(event: driverapi.DiscoveryEvent) {
+    if (event.type === driverapi.DiscoveryType.NodeDiscovery) this.discovered.push({ change: "delete", address: event.data.address, self: event.data.self });
+  }
   override eventNotify(type: driverapi.EventType, nid: string, table: string, key: string, value: Uint8Array) {
     this.heard.push({ type, nid, table, key, value: new TextDecoder().decode(value) });
   }
