@@ -119,11 +119,6 @@ export class Controller {
     return this.ctx.nodeName;
   }
 
-  /** Whether the global network is made on this host (it has endpoints here). */
-  isNetworkLive(id: string): boolean {
-    const net = this.ctx.networks.get(id);
-    return net !== undefined && (net.scope === "local" || this.ctx.globalStore === undefined || this.ctx.liveNetworks.has(id));
-  }
 
   /**
    * Rebuilds networks, endpoints and sandboxes from the store and reconciles

@@ -65,6 +65,14 @@ describe("overlay across three cnmd hosts (etcd + NetworkDB)", () => {
     }
   });
 
+  it("a sandbox on the overlay alone gets its way out through docker_gwbridge, as in Docker", async () => {
+    const [view] = JSON.parse(await cnm(hosts[0]!, ["sandbox", "inspect", "s1", "--format", "json"])) as { Networks: Record<string, { Gateway: string }> }[];
+    assert.deepEqual(Object.keys(view!.Networks).sort(), ["docker_gwbridge", "ov"]);
+    assert.notEqual(view!.Networks["docker_gwbridge"]!.Gateway, "", "the default gateway is on docker_gwbridge");
+    // Out through host 1 and its masquerade to host 2's underlay address.
+    assert.ok(await ping(hosts[0]!, "s1", hosts[1]!.address), "s1 reaches beyond its host");
+  });
+
   it("a 1400-byte ping with DF set crosses hosts (the overlay's MTU is the underlay's minus VXLAN)", async () => {
     assert.ok(await ping(hosts[0]!, "s1", addr[1]!, ["-M", "do", "-s", "1400"]));
   });
@@ -73,6 +81,8 @@ describe("overlay across three cnmd hosts (etcd + NetworkDB)", () => {
     await cnm(hosts[1]!, ["network", "disconnect", "ov", "s2"]);
     for (const h of [hosts[0]!, hosts[2]!]) await waitFor(`s2's record gone from ${h.name}`, async () => (await peerKeys(h)).length === 2, 5000);
     assert.equal(await ping(hosts[0]!, "s1", addr[1]!), false, "s2's old address no longer answers");
+    const [s2] = JSON.parse(await cnm(hosts[1]!, ["sandbox", "inspect", "s2", "--format", "json"])) as { Networks: Record<string, unknown> }[];
+    assert.deepEqual(Object.keys(s2!.Networks), [], "without the overlay, s2 needs no way out: its docker_gwbridge endpoint went too");
     await cnm(hosts[1]!, ["network", "connect", "ov", "s2"]);
     addr[1] = await address(hosts[1]!, "s2");
     for (const h of [hosts[0]!, hosts[2]!]) await waitFor(`s2's record back on ${h.name}`, async () => (await peerKeys(h)).length === 3, 5000);
