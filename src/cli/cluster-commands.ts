@@ -4,8 +4,8 @@ import type { ClusterEntryView, ClusterMemberView, ClusterNetworkView } from "..
 import type { ApiNetwork } from "./api-types.js";
 import { seg } from "./client.js";
 import type { Command } from "./command.js";
-import { FORMAT_FLAG, printJsonLines, readFormat } from "./output-format.js";
-import { formatTable, shortId } from "./table.js";
+import { FORMAT_FLAG, printListing, readFormat } from "./output-format.js";
+import { shortId } from "./table.js";
 
 interface ClusterSelf {
   NodeName: string;
@@ -24,13 +24,10 @@ const members: Command = {
   async run(ctx, args) {
     const format = readFormat(args);
     const self = await ctx.client().get<ClusterSelf>("/cluster");
-    const list = [...self.Members].sort((a, b) => a.Addr.localeCompare(b.Addr, undefined, { numeric: true }));
-    if (format === "json") {
-      printJsonLines(ctx.io, list.map((m) => ({ ...m, Self: m.NodeID === self.NodeID })));
-      return 0;
-    }
-    const rows = list.map((m) => [m.NodeID === self.NodeID ? `${m.NodeID} *` : m.NodeID, m.Addr, m.State, m.NetworkDBState]);
-    ctx.io.out(formatTable(["NODE ID", "ADDRESS", "STATE", "NETWORKDB"], rows).join("\n"));
+    const list = [...self.Members]
+      .sort((a, b) => a.Addr.localeCompare(b.Addr, undefined, { numeric: true }))
+      .map((m) => ({ ...m, Self: m.NodeID === self.NodeID }));
+    printListing(ctx.io, format, list, ["NODE ID", "ADDRESS", "STATE", "NETWORKDB"], (m) => [m.Self ? `${m.NodeID} *` : m.NodeID, m.Addr, m.State, m.NetworkDBState]);
     return 0;
   },
 };
@@ -48,12 +45,13 @@ const networks: Command = {
     const [joined, all] = await Promise.all([client.get<ClusterNetworkView[]>("/cluster/networks"), client.get<ApiNetwork[]>("/networks")]);
     const names = new Map(all.map((n) => [n.Id, n.Name]));
     const list = joined.map((n) => ({ ...n, Name: names.get(n.ID) ?? "" })).sort((a, b) => a.Name.localeCompare(b.Name));
-    if (format === "json") {
-      printJsonLines(ctx.io, list);
-      return 0;
-    }
-    const rows = list.map((n) => [shortId(n.ID), n.Name, String(n.Nodes.length), String(n.Entries), n.Nodes.join(",")]);
-    ctx.io.out(formatTable(["NETWORK ID", "NAME", "HOSTS", "ENTRIES", "NODES"], rows).join("\n"));
+    printListing(ctx.io, format, list, ["NETWORK ID", "NAME", "HOSTS", "ENTRIES", "NODES"], (n) => [
+      shortId(n.ID),
+      n.Name,
+      String(n.Nodes.length),
+      String(n.Entries),
+      n.Nodes.join(","),
+    ]);
     return 0;
   },
 };
@@ -69,13 +67,8 @@ const table: Command = {
     const format = readFormat(args);
     const [network, tableName] = args.positionals as [string, string];
     const entries = await ctx.client().get<ClusterEntryView[]>(`/cluster/networks/${seg(network)}/tables/${seg(tableName)}`);
-    if (format === "json") {
-      printJsonLines(ctx.io, entries);
-      return 0;
-    }
     const shown = (e: ClusterEntryView) => (e.Decoded === undefined ? e.Value : describeDecoded(e.Decoded));
-    const rows = entries.map((e) => [shortId(e.Key), e.Owner, shown(e)]);
-    ctx.io.out(formatTable(["KEY", "OWNER", "VALUE"], rows).join("\n"));
+    printListing(ctx.io, format, entries, ["KEY", "OWNER", "VALUE"], (e) => [shortId(e.Key), e.Owner, shown(e)]);
     return 0;
   },
 };

@@ -3,6 +3,7 @@
 
 import { type FlagSpec, type ParsedArgs, stringFlag, UsageError } from "./args.js";
 import type { Output } from "./command.js";
+import { formatTable } from "./table.js";
 
 export type OutputFormat = "table" | "json";
 
@@ -22,6 +23,12 @@ export function readFormat(args: ParsedArgs): OutputFormat {
 /** A listing as JSON: one object a line, as `docker ... ls --format json` prints. */
 export function printJsonLines(io: Output, items: readonly unknown[]): void {
   for (const item of items) io.out(JSON.stringify(item));
+}
+
+/** A listing in the chosen format: JSON lines, or an aligned table of `row(item)` under `header`. */
+export function printListing<T>(io: Output, format: OutputFormat, items: readonly T[], header: readonly string[], row: (item: T) => string[]): void {
+  if (format === "json") printJsonLines(io, items);
+  else io.out(formatTable(header, items.map(row)).join("\n"));
 }
 
 /** Inspect output as JSON: one indented array, as `docker inspect` prints. */

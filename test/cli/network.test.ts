@@ -278,6 +278,17 @@ describe("errors and exit codes", () => {
     }
   });
 
+  it("cnm cluster on a single host: the daemon says how to join a cluster, exit 1; an overlay is refused", async () => {
+    for (const args of [["cluster", "members"], ["cluster", "networks"], ["cluster", "table", "bridge", "overlay_peer_table"]]) {
+      const r = await d.cnm(args);
+      assert.equal(r.code, 1, `cnm ${args.join(" ")}`);
+      assert.match(r.stderr, /^cnm: this cnmd is not in a cluster: start it with --cluster-store and --advertise-addr\n$/);
+    }
+    const overlay = await d.cnm(["network", "create", "-d", "overlay", `${d.prefix}-ov`]);
+    assert.equal(overlay.code, 1);
+    assert.match(overlay.stderr, /^cnm: overlay networks need this node in a cluster/);
+  });
+
   it("usage errors: message, usage line, exit 2, and nothing sent to the daemon", async () => {
     const cases: [string[], RegExp][] = [
       [["network", "create", "--bogus", "x"], /^cnm: unknown flag: --bogus\nUsage:  cnm network create \[OPTIONS\] NETWORK\nRun 'cnm network create --help' for more information\n$/],

@@ -43,6 +43,16 @@ describe("overlay across three cnmd hosts (etcd + NetworkDB)", () => {
     await bed?.close();
   });
 
+  it("cnm cluster members: every host sees the three, itself marked", async () => {
+    for (const h of hosts) {
+      await waitFor(`3 alive members on ${h.name}`, async () => {
+        const members = (await cnm(h, ["cluster", "members", "--format", "json"])).trim().split("\n").map((l) => JSON.parse(l) as { Addr: string; State: string; Self: boolean });
+        const alive = members.filter((m) => m.State === "alive");
+        return alive.length === 3 && alive.find((m) => m.Self)?.Addr === h.address;
+      }, 10_000);
+    }
+  });
+
   it("a network created on host 1 is listed on hosts 2 and 3", async () => {
     await cnm(hosts[0]!, ["network", "create", "-d", "overlay", "--subnet", "10.77.0.0/24", "--attachable", "ov"]);
     for (const h of hosts.slice(1)) {
@@ -58,6 +68,9 @@ describe("overlay across three cnmd hosts (etcd + NetworkDB)", () => {
     }
     assert.equal(new Set(addr).size, 3, `three distinct addresses: ${addr.join(", ")}`);
     for (const h of hosts) await waitFor(`3 peer records on ${h.name}`, async () => (await peerKeys(h)).length === 3, 5000);
+    const joined = JSON.parse((await cnm(hosts[0]!, ["cluster", "networks", "--format", "json"])).trim()) as { Name: string; Nodes: string[] };
+    assert.equal(joined.Name, "ov");
+    assert.equal(joined.Nodes.length, 3, "all three hosts take part in ov's gossip");
     for (const [i, h] of hosts.entries()) {
       for (const [j] of hosts.entries()) {
         if (i !== j) assert.ok(await ping(h, `s${i + 1}`, addr[j]!), `s${i + 1} on ${h.name} reaches s${j + 1} at ${addr[j]}`);
