@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { runCommand, Testbed, type TestbedHost } from "../../src/testbed/index.js";
 import { waitUntil } from "../../src/networkdb-node/launcher.js";
@@ -10,8 +10,9 @@ import { ETCD_KEYS_SCRIPT } from "./etcd-keys.js";
  * etcd dies under a running cluster. What needs it (creating a global
  * network, an address on one) fails at once with a 503 that names the
  * store, and leaves nothing behind; what does not (local networks, the
- * overlay data path, gossip) carries on. Once etcd is back, global
- * operations work again without restarting any daemon.
+ * overlay data path, gossip, leaving a network) carries on. Once etcd is
+ * back, global operations work again without restarting any daemon, and
+ * what the departures left to do in etcd (releasing addresses) is done.
  */
 const OV = "ovout";
 
@@ -20,6 +21,8 @@ describe("the cluster store (etcd) goes away and comes back", () => {
   let hosts: TestbedHost[];
   /** s1 on host 1, s2 on host 2, both on OV. */
   const sb: SandboxInfo[] = [];
+  /** d1 and d2 on host 1, on OV: disconnected and removed during the outage. */
+  const leaving: SandboxInfo[] = [];
   let keysBefore: string[] = [];
   let namespacesBefore: string[] = [];
   let linksBefore: string[][] = [];
@@ -60,7 +63,12 @@ describe("the cluster store (etcd) goes away and comes back", () => {
       await connect(h, OV, `s${i + 1}`);
       sb[i] = await inspect(h, `s${i + 1}`);
     }
-    for (const h of hosts) await waitUntil(`2 peer records on ${h.name}`, async () => (await peerAddresses(h, OV)).length === 2, 10_000);
+    for (const name of ["d1", "d2"]) {
+      await createSandbox(hosts[0]!, name);
+      await connect(hosts[0]!, OV, name);
+      leaving.push(await inspect(hosts[0]!, name));
+    }
+    for (const h of hosts) await waitUntil(`4 peer records on ${h.name}`, async () => (await peerAddresses(h, OV)).length === 4, 10_000);
     assert.ok(await pingFrom(sb[0]!.Key, addressOf(sb[1]!, OV)), "s1 reaches s2 before the outage");
     keysBefore = await etcdKeys();
     namespacesBefore = namespaces();
@@ -94,7 +102,7 @@ describe("the cluster store (etcd) goes away and comes back", () => {
     assert.equal(r.status, 503, r.text);
     assert.match((JSON.parse(r.text) as { message: string }).message, /cluster store .* is unreachable/);
     assert.deepEqual(Object.keys((await inspect(hosts[0]!, "late")).Networks), []);
-    assert.deepEqual(await peerAddresses(hosts[1]!, OV), [addressOf(sb[0]!, OV), addressOf(sb[1]!, OV)].sort(), "no record for it reached host 2");
+    assert.deepEqual(await peerAddresses(hosts[1]!, OV), [...sb, ...leaving].map((s) => addressOf(s, OV)).sort(), "no record for it reached host 2");
   });
 
   it("local bridge networks keep working: create, connect two sandboxes, ping", async () => {
@@ -112,7 +120,19 @@ describe("the cluster store (etcd) goes away and comes back", () => {
   it("the overlay's existing sandboxes keep reaching each other across hosts (the data path needs no etcd)", async () => {
     assert.ok(await pingFrom(sb[0]!.Key, addressOf(sb[1]!, OV)), "s1 reaches s2");
     assert.ok(await pingFrom(sb[1]!.Key, addressOf(sb[0]!, OV)), "s2 reaches s1");
-    for (const h of hosts) assert.equal((await peerAddresses(h, OV)).length, 2, `${h.name}'s peer table is intact`);
+    for (const h of hosts) assert.equal((await peerAddresses(h, OV)).length, 4, `${h.name}'s peer table is intact`);
+  });
+
+  it("leaving needs no etcd: a disconnect and a sandbox rm succeed, and their records leave host 2", async () => {
+    const [h1, h2] = hosts as [TestbedHost, TestbedHost];
+    await apiOk(h1, "POST", `/networks/${OV}/disconnect`, { Container: "d1" });
+    const rm = await h1.cnm(["sandbox", "rm", "d2"]);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.deepEqual(Object.keys((await inspect(h1, "d1")).Networks), []);
+    assert.ok(!existsSync(leaving[1]!.Key), "d2's namespace is gone");
+    const remaining = sb.map((s) => addressOf(s, OV)).sort();
+    await waitUntil("d1's and d2's records gone from h2", async () => (await peerAddresses(h2, OV)).join() === remaining.join(), 10_000);
+    assert.equal(await pingFrom(sb[1]!.Key, addressOf(leaving[0]!, OV)), false, "d1's old address no longer answers");
   });
 
   it("etcd back: nothing was half-made (networks, namespaces, links, keys as before)", async () => {
@@ -122,14 +142,36 @@ describe("the cluster store (etcd) goes away and comes back", () => {
       const expected = [...networksBefore[i]!, ...(h === hosts[1] ? ["br"] : [])].sort();
       assert.deepEqual(await networkNames(h), expected, `${h.name} lists no network the failed create would have made`);
     }
-    assert.deepEqual(await etcdKeys(), keysBefore, "etcd holds exactly the keys it held before the outage");
+    // The departures' deferred work done: d1's and d2's registrations and addresses gone, nothing else changed.
+    const departed = leaving.map((s) => s.Networks[OV]!.EndpointID);
+    let keysNow: string[] = [];
+    await waitUntil(
+      "the departures' keys to leave etcd",
+      async () => {
+        keysNow = await etcdKeys();
+        return departed.every((eid) => !keysNow.some((k) => k.endsWith(`/${eid}`)));
+      },
+      30_000,
+      500,
+    );
+    assert.deepEqual(keysNow.filter((k) => !keysBefore.includes(k)), [], "no key was added");
+    const removed = keysBefore.filter((k) => !keysNow.includes(k));
+    assert.equal(removed.length, 4, `exactly d1's and d2's endpoint and address keys went: ${removed.join(", ")}`);
+    assert.equal(removed.filter((k) => departed.some((eid) => k.endsWith(`/${eid}`))).length, 2);
+    assert.equal(removed.filter((k) => k.includes("/addr/")).length, 2);
+    // Nor does host 1 list them on the network any more.
+    const net = await apiOk<{ Containers: Record<string, { Name: string }> }>(hosts[0]!, "GET", `/networks/${OV}`);
+    assert.deepEqual(Object.values(net.Containers).map((c) => c.Name).sort(), ["s1"]);
     // The bridge network and its two sandboxes are the only new kernel objects (and "late"'s namespace).
     const lateKey = (await inspect(hosts[0]!, "late")).Key;
     const localKeys = (await sandboxes(hosts[1]!)).filter((s) => s.Name === "b1" || s.Name === "b2").map((s) => s.Key);
-    const expectedNamespaces = [...namespacesBefore, ...[lateKey, ...localKeys].map((k) => k.slice(k.lastIndexOf("/") + 1))].sort();
+    const base = (k: string) => k.slice(k.lastIndexOf("/") + 1);
+    const expectedNamespaces = [...namespacesBefore.filter((n) => n !== base(leaving[1]!.Key)), ...[lateKey, ...localKeys].map(base)].sort();
     assert.deepEqual(namespaces(), expectedNamespaces, "no overlay namespace or other namespace leaked");
     const linksNow = await links();
-    assert.deepEqual(linksNow[0], linksBefore[0], "host 1 has no new interface (no vxlan or bridge from the failed create or connect)");
+    assert.deepEqual(linksNow[0]!.filter((l) => !linksBefore[0]!.includes(l)), [], "host 1 has no new interface (no vxlan or bridge from the failed create or connect)");
+    const gone = linksBefore[0]!.filter((l) => !linksNow[0]!.includes(l));
+    assert.equal(gone.length, 2, `host 1 lost only d1's and d2's veths to the gateway bridge: ${gone.join(", ")}`);
     const added = linksNow[1]!.filter((l) => !linksBefore[1]!.includes(l));
     assert.equal(added.length, 3, `host 2 gained only the local bridge and two veths: ${added.join(", ")}`);
   });
@@ -148,11 +190,12 @@ describe("the cluster store (etcd) goes away and comes back", () => {
     await connect(hosts[0]!, "ovnew", "late");
     await connect(hosts[1]!, "ovnew", "s2");
     await connect(hosts[0]!, OV, "late");
+    await connect(hosts[0]!, OV, "d1"); // its name on the network is free again
     const late = await inspect(hosts[0]!, "late");
     const s2 = await inspect(hosts[1]!, "s2");
     for (const h of hosts) {
       await waitUntil(`ovnew's 2 records on ${h.name}`, async () => (await peerAddresses(h, "ovnew")).length === 2, 10_000);
-      await waitUntil(`${OV}'s 3 records on ${h.name}`, async () => (await peerAddresses(h, OV)).length === 3, 10_000);
+      await waitUntil(`${OV}'s 4 records on ${h.name}`, async () => (await peerAddresses(h, OV)).length === 4, 10_000);
     }
     await waitUntil("late reaches s2 on ovnew", () => pingFrom(late.Key, addressOf(s2, "ovnew")), 10_000, 200);
     await waitUntil(`late reaches s2 on ${OV}`, () => pingFrom(late.Key, addressOf(s2, OV)), 10_000, 200);
