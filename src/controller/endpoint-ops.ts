@@ -6,6 +6,7 @@ import { newId, validateName } from "./ids.js";
 import type { EndpointRecord, IpamGrant, NetworkRecord } from "./records.js";
 import type { ConnectRequest } from "./requests.js";
 import { ensureLive, isClusterNetwork, releaseIfUnused } from "./global-networks.js";
+import { finishPendingDeletion } from "./left-endpoints.js";
 import type { PortBinding } from "../driverapi/index.js";
 import type { Ipam } from "../ipamapi/index.js";
 
@@ -24,6 +25,8 @@ export async function createEndpoint(
     throw new InvalidParameterError(`network ${net.name} has no IPv6: cannot assign ${req.ipv6Address}`);
   }
   if (!ctx.networks.has(net.id) || ctx.deletingNetworks.has(net.id)) throw new NotFoundError(`network ${net.name} not found`);
+  const leftBehind = [...ctx.endpoints.values()].find((e) => e.networkId === net.id && e.name === req.name && ctx.pendingDeletions.has(e.id));
+  if (leftBehind) await finishPendingDeletion(ctx, leftBehind);
   const claim = `ep:${net.id}:${req.name}`;
   const taken = ctx.claimedNames.has(claim) || [...ctx.endpoints.values()].some((e) => e.networkId === net.id && e.name === req.name);
   if (taken) throw new ConflictError(`endpoint with name ${req.name} already exists in network ${net.name}`);

@@ -19,30 +19,42 @@ import type { EndpointRecord } from "./records.js";
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
 
-/** The deletions waiting for the cluster store, so close() can stop them. */
+/** The endpoints whose deletion waits for the cluster store, and their retry timers (stopped by close()). */
 export class PendingDeletions {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly ids = new Set<string>();
   private closed = false;
 
-  /** Runs `attempt` after `delayMs` unless closed first. */
-  schedule(delayMs: number, attempt: () => void): void {
+  /** Runs `attempt` for endpoint `eid` after `delayMs` unless closed first. */
+  schedule(eid: string, delayMs: number, attempt: () => void): void {
     if (this.closed) return;
+    this.ids.add(eid);
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
+      this.timers.delete(eid);
       attempt();
     }, delayMs);
     timer.unref();
-    this.timers.add(timer);
+    this.timers.set(eid, timer);
   }
 
-  get size(): number {
-    return this.timers.size;
+  /** True while the endpoint's deletion is still to be finished. */
+  has(eid: string): boolean {
+    return this.ids.has(eid);
+  }
+
+  /** The endpoint is gone (or will not be retried): forget it. */
+  settle(eid: string): void {
+    this.ids.delete(eid);
+    const timer = this.timers.get(eid);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(eid);
   }
 
   close(): void {
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.ids.clear();
   }
 }
 
@@ -56,12 +68,30 @@ export async function deleteLeftEndpoint(ctx: ControllerContext, ep: EndpointRec
   }
 }
 
+/**
+ * Finishes the deletion of a left endpoint now, when one is pending: what a
+ * connect under the same name does first, so it meets the store's real state
+ * (a 503 while it is still away) rather than a name taken by a ghost.
+ */
+export async function finishPendingDeletion(ctx: ControllerContext, ep: EndpointRecord): Promise<void> {
+  if (!ctx.pendingDeletions.has(ep.id)) return;
+  await deleteEndpoint(ctx, ep);
+  ctx.pendingDeletions.settle(ep.id);
+}
+
 function retryLater(ctx: ControllerContext, ep: EndpointRecord, delayMs: number): void {
-  ctx.pendingDeletions.schedule(delayMs, () => {
-    if (!ctx.endpoints.has(ep.id) || ep.sandboxId !== undefined) return; // gone, or taken up again meanwhile
-    deleteEndpoint(ctx, ep).catch((err: unknown) => {
-      // Anything but the store being away would fail the same way again; a restart's restore cleans it.
-      if (err instanceof UnavailableError) retryLater(ctx, ep, Math.min(delayMs * 2, MAX_RETRY_MS));
-    });
+  ctx.pendingDeletions.schedule(ep.id, delayMs, () => {
+    if (!ctx.endpoints.has(ep.id)) {
+      ctx.pendingDeletions.settle(ep.id); // finished by a connect under its name
+      return;
+    }
+    deleteEndpoint(ctx, ep).then(
+      () => ctx.pendingDeletions.settle(ep.id),
+      (err: unknown) => {
+        // Anything but the store being away would fail the same way again; a restart's restore cleans it.
+        if (err instanceof UnavailableError && ctx.endpoints.has(ep.id)) retryLater(ctx, ep, Math.min(delayMs * 2, MAX_RETRY_MS));
+        else ctx.pendingDeletions.settle(ep.id);
+      },
+    );
   });
 }
