@@ -133,6 +133,10 @@ describe("the cluster store (etcd) goes away and comes back", () => {
     const remaining = sb.map((s) => addressOf(s, OV)).sort();
     await waitUntil("d1's and d2's records gone from h2", async () => (await peerAddresses(h2, OV)).join() === remaining.join(), 10_000);
     assert.equal(await pingFrom(sb[1]!.Key, addressOf(leaving[0]!, OV)), false, "d1's old address no longer answers");
+    // Connecting d1 again needs etcd (an address): the store's 503, not its own departed endpoint's name in the way.
+    const again = await api(h1, "POST", `/networks/${OV}/connect`, { Container: "d1" });
+    assert.equal(again.status, 503, again.text);
+    assert.match(again.text, /cluster store .* is unreachable/);
   });
 
   it("etcd back: nothing was half-made (networks, namespaces, links, keys as before)", async () => {
