@@ -6,6 +6,7 @@ import type { EndpointRecord, NetworkRecord, SandboxRecord } from "./records.js"
 import type { Osl } from "../osl/types.js";
 import type { StateStore } from "./state-store.js";
 import type { GlobalStore } from "./global-store.js";
+import type { PendingDeletions } from "./left-endpoints.js";
 
 /** Everything the controller's operations share; one per controller. */
 export interface ControllerContext {
@@ -43,4 +44,6 @@ export interface ControllerContext {
   readonly claimedNames: Set<string>;
   /** Networks being deleted: no new endpoint may start on them. */
   readonly deletingNetworks: Set<string>;
+  /** Deletions of left endpoints waiting for the cluster store (left-endpoints.ts). */
+  readonly pendingDeletions: PendingDeletions;
 }

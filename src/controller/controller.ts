@@ -6,6 +6,7 @@ import { LocalAgent, type ClusterAgent } from "./cluster-agent.js";
 import type { ControllerContext } from "./context.js";
 import { DriverRegistry } from "./driver-registry.js";
 import { createEndpoint, deleteEndpoint } from "./endpoint-ops.js";
+import { deleteLeftEndpoint, PendingDeletions } from "./left-endpoints.js";
 import { IpamRegistry } from "./ipam-registry.js";
 import { KeyedMutex } from "./keyed-mutex.js";
 import { resolveRef } from "./lookup.js";
@@ -90,6 +91,7 @@ export class Controller {
       sandboxes: new Map(),
       claimedNames: new Set(),
       deletingNetworks: new Set(),
+      pendingDeletions: new PendingDeletions(),
     };
     for (const init of options.drivers) await init(ctx.drivers, undefined);
     for (const { name, ipam, capability } of options.ipams) ctx.ipams.registerIpamDriver(name, ipam, capability);
@@ -206,7 +208,7 @@ export class Controller {
     try {
       await join(this.ctx, sb, ep, req.gatewayPriority ?? 0);
     } catch (err) {
-      await deleteEndpoint(this.ctx, ep).catch(() => {});
+      await deleteLeftEndpoint(this.ctx, ep).catch(() => {});
       throw err;
     }
     try {
@@ -214,7 +216,7 @@ export class Controller {
     } catch (err) {
       // Without its way out the connect is not done: undone whole, as Docker undoes a join.
       await leave(this.ctx, sb, ep).catch(() => {});
-      await deleteEndpoint(this.ctx, ep).catch(() => {});
+      await deleteLeftEndpoint(this.ctx, ep).catch(() => {});
       throw err;
     }
     return { endpoint: snapshot(ep), network: snapshot(net) };
@@ -227,7 +229,7 @@ export class Controller {
     const ep = sb.endpoints.map((id) => this.ctx.endpoints.get(id)).find((e) => e?.networkId === net.id);
     if (!ep) throw new NotFoundError(`sandbox ${sb.name} is not connected to network ${net.name}`);
     await leave(this.ctx, sb, ep);
-    await deleteEndpoint(this.ctx, ep);
+    await deleteLeftEndpoint(this.ctx, ep);
     await reconcileDefaultGateway(this.ctx, sb);
   }
 
@@ -245,6 +247,7 @@ export class Controller {
    * destroyAll() first for a full teardown.
    */
   async close(): Promise<void> {
+    this.ctx.pendingDeletions.close();
     this.globalFeed?.close();
     for (const r of [...this.resources].reverse()) await r.close();
   }

@@ -6,6 +6,7 @@ import { newId, validateName } from "./ids.js";
 import type { EndpointRecord, IpamGrant, NetworkRecord } from "./records.js";
 import type { ConnectRequest } from "./requests.js";
 import { ensureLive, isClusterNetwork, releaseIfUnused } from "./global-networks.js";
+import { finishPendingDeletion } from "./left-endpoints.js";
 import type { PortBinding } from "../driverapi/index.js";
 import type { Ipam } from "../ipamapi/index.js";
 
@@ -24,6 +25,8 @@ export async function createEndpoint(
     throw new InvalidParameterError(`network ${net.name} has no IPv6: cannot assign ${req.ipv6Address}`);
   }
   if (!ctx.networks.has(net.id) || ctx.deletingNetworks.has(net.id)) throw new NotFoundError(`network ${net.name} not found`);
+  const leftBehind = [...ctx.endpoints.values()].find((e) => e.networkId === net.id && e.name === req.name && ctx.pendingDeletions.has(e.id));
+  if (leftBehind) await finishPendingDeletion(ctx, leftBehind);
   const claim = `ep:${net.id}:${req.name}`;
   const taken = ctx.claimedNames.has(claim) || [...ctx.endpoints.values()].some((e) => e.networkId === net.id && e.name === req.name);
   if (taken) throw new ConflictError(`endpoint with name ${req.name} already exists in network ${net.name}`);
@@ -117,6 +120,29 @@ async function allocateFrom(
   throw lastError;
 }
 
+/**
+ * Releases the addresses the endpoint still holds and forgets each once
+ * released, so that a deletion retried after a later step failed never frees
+ * an address twice (by then it may be another endpoint's). Strict: a failure
+ * is thrown; otherwise it is ignored, as on undo paths.
+ */
+async function releaseHeldAddresses(ipam: Ipam, rec: EndpointRecord, strict: boolean): Promise<void> {
+  const step = strict ? (f: () => Promise<void>) => f() : bestEffort;
+  const { poolIdV4, address, poolIdV6, addressIPv6 } = rec;
+  if (poolIdV4 && address) {
+    await step(async () => {
+      await ipam.releaseAddress(poolIdV4, address);
+      delete rec.poolIdV4;
+    });
+  }
+  if (poolIdV6 && addressIPv6) {
+    await step(async () => {
+      await ipam.releaseAddress(poolIdV6, addressIPv6);
+      delete rec.poolIdV6;
+    });
+  }
+}
+
 async function releaseAddresses(ipam: Ipam, rec: EndpointRecord): Promise<void> {
   const { poolIdV4, address, poolIdV6, addressIPv6 } = rec;
   if (poolIdV4 && address) await bestEffort(() => ipam.releaseAddress(poolIdV4, address));
@@ -132,7 +158,8 @@ export async function deleteEndpoint(ctx: ControllerContext, rec: EndpointRecord
     if (!net) throw new NotFoundError(`network ${rec.networkId} of endpoint ${rec.name} not found`);
     const { driver } = ctx.drivers.get(net.driver);
     await driver.deleteEndpoint(net.id, rec.id);
-    await releaseAddresses(ctx.ipams.get(net.ipamDriver).ipam, rec);
+    // In a cluster a failed release must fail the deletion (to be retried), or the address would leak for good.
+    await releaseHeldAddresses(ctx.ipams.get(net.ipamDriver).ipam, rec, isClusterNetwork(ctx, net));
     // Unregistered last: while the cluster still lists it, nobody can delete the network under it.
     if (isClusterNetwork(ctx, net)) await ctx.globalStore!.deleteEndpoint(net.id, rec.id);
     await ctx.store.deleteEndpoint(rec.id);

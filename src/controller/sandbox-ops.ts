@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.js";
 import type { ControllerContext } from "./context.js";
 import { EndpointJoinInfo, emptyJoinResult } from "./endpoint-info.js";
-import { deleteEndpoint } from "./endpoint-ops.js";
+import { deleteLeftEndpoint } from "./left-endpoints.js";
 import { selectGatewayEndpoint } from "./gateway.js";
 import { newId, shortId, validateName } from "./ids.js";
 import type { EndpointRecord, JoinRecord, SandboxRecord } from "./records.js";
@@ -79,7 +79,7 @@ export async function deleteSandbox(ctx: ControllerContext, sb: SandboxRecord): 
     ctx.sandboxes.delete(sb.id);
     return eps;
   });
-  for (const ep of detached) await deleteEndpoint(ctx, ep);
+  for (const ep of detached) await deleteLeftEndpoint(ctx, ep);
 }
 
 function joinedEndpoints(ctx: ControllerContext, sb: SandboxRecord): EndpointRecord[] {
