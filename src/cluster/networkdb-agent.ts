@@ -63,13 +63,23 @@ export class NetworkDBAgent implements ClusterAgent {
     }
   }
 
-  /** Delete the entry; one already gone is not an error (leave runs after a failed join too). */
+  /**
+   * Delete the entry; one already gone is not an error (leave runs after a
+   * failed join too). Resolves once NetworkDB's direct send of the delete
+   * (flushed by a zero-delay timer, and timers of one delay run in the order
+   * they were set) has gone out: a leave goes on to remove the veth, kernel
+   * work that holds the event loop for ~20 ms, and peers should stop sending
+   * to the endpoint before that, not after (bench/overlay: leave-to-FDB-gone
+   * went from ~32 ms to ~9 ms at p50).
+   */
   async deleteEntry(nid: string, table: string, key: string): Promise<void> {
     try {
       this.db.deleteEntry(table, nid, key);
     } catch (err) {
       if (!(err instanceof NetworkDBError && err.code === "not-found")) throw err;
+      return;
     }
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
 
   /** Stop every watch (the NetworkDB itself is the caller's to close). */
