@@ -53,6 +53,8 @@ export interface LinuxControllerOptions {
    * rebuilds its joins.
    */
   readonly selfNode?: { readonly address: string; readonly bindAddress: string };
+  /** A peer record the overlay could not program (malformed, or refused by the kernel); default: ignored. */
+  readonly onPeerError?: (error: unknown, context: { nid: string; key: string }) => void;
 }
 
 /**
@@ -72,7 +74,12 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
   // the earlier run's tables in one batch: published ports never go missing.
   if (restoring) firewall.stageUntilInit();
   else await firewall.init();
-  const overlay = new OverlayDriver({ prefix, host, vxlanIds: options.vxlanIdPool ?? new MemoryIdPool() });
+  const overlay = new OverlayDriver({
+    prefix,
+    host,
+    vxlanIds: options.vxlanIdPool ?? new MemoryIdPool(),
+    ...(options.onPeerError ? { onPeerError: options.onPeerError } : {}),
+  });
   const ipam = new DefaultIpam({ hostRoutes: () => host.routeList({ family: 4 }).concat(host.routeList({ family: 6 })).map((r) => r.dst) });
   const controller = await Controller.create({
     prefix,
