@@ -121,7 +121,6 @@ export class Controller {
     return this.ctx.nodeName;
   }
 
-
   /**
    * Rebuilds networks, endpoints and sandboxes from the store and reconciles
    * the kernel with them (see restore.ts). Call once, right after create().

@@ -88,7 +88,7 @@ export async function createEndpoint(
       return rec;
     } catch (err) {
       if (isClusterNetwork(ctx, net)) await bestEffort(() => ctx.globalStore!.deleteEndpoint(net.id, rec.id));
-      await releaseAddresses(ipam, rec);
+      await releaseHeldAddresses(ipam, rec, false);
       throw err;
     }
   } finally {
@@ -143,11 +143,6 @@ async function releaseHeldAddresses(ipam: Ipam, rec: EndpointRecord, strict: boo
   }
 }
 
-async function releaseAddresses(ipam: Ipam, rec: EndpointRecord): Promise<void> {
-  const { poolIdV4, address, poolIdV6, addressIPv6 } = rec;
-  if (poolIdV4 && address) await bestEffort(() => ipam.releaseAddress(poolIdV4, address));
-  if (poolIdV6 && addressIPv6) await bestEffort(() => ipam.releaseAddress(poolIdV6, addressIPv6));
-}
 
 /** Deletes an endpoint that is not joined: driver first, then its addresses. */
 export async function deleteEndpoint(ctx: ControllerContext, rec: EndpointRecord): Promise<void> {
