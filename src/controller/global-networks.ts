@@ -1,6 +1,6 @@
 import type { ControllerContext } from "./context.js";
 import type { GlobalNetworkChange } from "./global-store.js";
-import { networkOptionsOf, addressSpaceOf, toIpamData } from "./network-ops.js";
+import { instantiateNetwork } from "./network-ops.js";
 import type { NetworkRecord } from "./records.js";
 
 /**
@@ -20,28 +20,11 @@ export async function ensureLive(ctx: ControllerContext, net: NetworkRecord): Pr
   if (ctx.liveNetworks.has(net.id)) return;
   await ctx.locks.run(`network:${net.id}`, async () => {
     if (ctx.liveNetworks.has(net.id)) return;
-    await instantiate(ctx, net);
+    await instantiateNetwork(ctx, net);
     // Cached locally, so a restart can bring back this host's endpoints even before the store answers.
     await ctx.store.putNetwork(net);
     ctx.liveNetworks.add(net.id);
   });
-}
-
-/** The driver's createNetwork, the gossip join and the table watches: what a network needs on a host. */
-export async function instantiate(ctx: ControllerContext, net: NetworkRecord): Promise<void> {
-  const { driver } = ctx.drivers.get(net.driver);
-  const space = await addressSpaceOf(ctx, net);
-  const tables: string[] = [];
-  await driver.createNetwork(net.id, networkOptionsOf(net), { tableEventRegister: (t) => void tables.push(t) }, toIpamData(space, net.ipv4), toIpamData(space, net.ipv6));
-  try {
-    await ctx.agent.joinNetwork(net.id);
-  } catch (err) {
-    await driver.deleteNetwork(net.id).catch(() => {});
-    throw err;
-  }
-  for (const table of tables) {
-    ctx.agent.watchTable(net.id, table, (type, nid, t, key, value) => driver.eventNotify(type, nid, t, key, value));
-  }
 }
 
 /** Removes the network from this host once no endpoint of this host uses it (it stays in the cluster). */

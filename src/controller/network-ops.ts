@@ -107,16 +107,11 @@ export async function createNetwork(ctx: ControllerContext, req: NetworkCreateRe
         ctx.networks.set(rec.id, rec);
         return rec;
       }
-      const tables: string[] = [];
-      await driver.createNetwork(rec.id, networkOptionsOf(rec), { tableEventRegister: (t) => void tables.push(t) }, v4Data, v6Data);
-      undo.push(() => driver.deleteNetwork(rec.id));
-      if (rec.scope !== "local") {
-        await ctx.agent.joinNetwork(rec.id);
-        undo.push(() => ctx.agent.leaveNetwork(rec.id));
-        for (const table of tables) {
-          ctx.agent.watchTable(rec.id, table, (type, nid, t, key, value) => driver.eventNotify(type, nid, t, key, value));
-        }
-      }
+      await instantiateNetwork(ctx, rec);
+      undo.push(async () => {
+        if (rec.scope !== "local") await ctx.agent.leaveNetwork(rec.id);
+        await driver.deleteNetwork(rec.id);
+      });
       await ctx.store.putNetwork(rec);
       ctx.networks.set(rec.id, rec);
       return rec;
@@ -126,6 +121,28 @@ export async function createNetwork(ctx: ControllerContext, req: NetworkCreateRe
     }
   } finally {
     ctx.claimedNames.delete(claim);
+  }
+}
+
+/**
+ * Makes the network exist on this host: the driver's createNetwork with its
+ * table registrations, then (beyond local scope) the cluster agent's join and
+ * a watch per registered table. The driver's part is undone if the join fails.
+ */
+export async function instantiateNetwork(ctx: ControllerContext, net: NetworkRecord): Promise<void> {
+  const { driver } = ctx.drivers.get(net.driver);
+  const space = await addressSpaceOf(ctx, net);
+  const tables: string[] = [];
+  await driver.createNetwork(net.id, networkOptionsOf(net), { tableEventRegister: (t) => void tables.push(t) }, toIpamData(space, net.ipv4), toIpamData(space, net.ipv6));
+  if (net.scope === "local") return;
+  try {
+    await ctx.agent.joinNetwork(net.id);
+  } catch (err) {
+    await driver.deleteNetwork(net.id).catch(() => {});
+    throw err;
+  }
+  for (const table of tables) {
+    ctx.agent.watchTable(net.id, table, (type, nid, t, key, value) => driver.eventNotify(type, nid, t, key, value));
   }
 }
 

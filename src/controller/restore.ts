@@ -2,12 +2,12 @@ import { existsSync } from "node:fs";
 import type { ControllerContext } from "./context.js";
 import { EndpointInterfaceInfo, type InterfaceState } from "./endpoint-info.js";
 import { GATEWAY_REQUEST } from "./ipam-allocation.js";
-import { addressSpaceOf, networkOptionsOf, toIpamData } from "./network-ops.js";
+import { addressSpaceOf, instantiateNetwork } from "./network-ops.js";
 import type { EndpointRecord, IpamConfig, IpamGrant, NetworkRecord, SandboxRecord } from "./records.js";
 import { joinLocked } from "./sandbox-ops.js";
 import { deleteEndpoint } from "./endpoint-ops.js";
 import { writeSandboxFiles } from "./sandbox-files.js";
-import { instantiate, isClusterNetwork, releaseIfUnused } from "./global-networks.js";
+import { isClusterNetwork, releaseIfUnused } from "./global-networks.js";
 
 /** What a restart found and did. */
 export interface RestoreReport {
@@ -44,7 +44,7 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
     const net = (isClusterNetwork(ctx, stored) && ctx.networks.get(stored.id)) || stored;
     try {
       if (isClusterNetwork(ctx, net)) {
-        await instantiate(ctx, net);
+        await instantiateNetwork(ctx, net);
         ctx.liveNetworks.add(net.id);
       } else {
         await restoreNetwork(ctx, net, poolIds);
@@ -116,13 +116,7 @@ async function restoreNetwork(ctx: ControllerContext, net: NetworkRecord, poolId
   };
   net.ipv4 = await replay(net.ipv4, net.ipv4Config, false);
   net.ipv6 = await replay(net.ipv6, net.ipv6Config, true);
-  const { driver } = ctx.drivers.get(net.driver);
-  const tables: string[] = [];
-  await driver.createNetwork(net.id, networkOptionsOf(net), { tableEventRegister: (t) => void tables.push(t) }, toIpamData(space, net.ipv4), toIpamData(space, net.ipv6));
-  if (net.scope !== "local") {
-    await ctx.agent.joinNetwork(net.id);
-    for (const table of tables) ctx.agent.watchTable(net.id, table, (type, nid, t, key, value) => driver.eventNotify(type, nid, t, key, value));
-  }
+  await instantiateNetwork(ctx, net);
 }
 
 async function restoreEndpoint(ctx: ControllerContext, net: NetworkRecord, ep: EndpointRecord, poolIds: Map<string, string>): Promise<void> {
