@@ -24,6 +24,9 @@ describe("nftables ip parsing", () => {
     const group = fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: 0xffff }));
     fc.assert(
       fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), (groups) => {
+        // IPv4-mapped addresses keep their dotted tail (RFC 5952 section 5), where the URL parser
+        // prints hex: they are checked on their own above.
+        fc.pre(!(groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff));
         const full = groups.map((g) => g.toString(16)).join(":");
         const viaUrl = new URL(`http://[${full}]/`).hostname.slice(1, -1);
         assert.equal(parseIP(full).text, viaUrl);
