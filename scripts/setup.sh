@@ -22,6 +22,7 @@ declare -A needed=(
   [python3]=python3
   [etcd]=etcd-server
   [iperf3]=iperf3
+  [dig]=bind9-dnsutils
 )
 missing=()
 for cmd in "${!needed[@]}"; do
