@@ -65,7 +65,7 @@ export class Site {
       await waitFor(`${NETWORK} on every host`, async () => (await Promise.all(apis.map((a) => a.call("GET", `/networks/${NETWORK}`)))).every((r) => r.status === 200), 20_000);
       const partial: Omit<SiteHost, "fdb">[] = [];
       for (const [i, api] of apis.entries()) {
-        for (const name of ["p", "t"]) await api.ok("POST", "/sandboxes/create", { Name: name });
+        for (const name of ["p", "t"]) await api.ok("POST", "/sandboxes/create", { Name: name, NetworkMode: "none" });
         await api.ok("POST", `/networks/${NETWORK}/connect`, { Container: "p", EndpointConfig: { IPAMConfig: { IPv4Address: `10.77.0.${10 + i}` } } });
         const p = await api.ok<SandboxInspect>("GET", "/sandboxes/p");
         const t = await api.ok<SandboxInspect>("GET", "/sandboxes/t");

@@ -6,20 +6,37 @@ import { badRequest, printable } from "./http-errors.js";
 import { checkDnsName, checkObjectName } from "./names.js";
 import type { PortBindingBody, SandboxCreateBody } from "./schemas.js";
 
-/** Network modes a sandbox can be created in; joining networks is done afterwards with connect. */
-const NETWORK_MODES = ["", "default", "none", "host"];
+/**
+ * Network modes a sandbox can be created in. As a container in Docker, a
+ * sandbox created without one, or with "default" or "bridge", joins the
+ * default bridge network; "none" makes a sandbox on no network (cnm's, unlike
+ * Docker's, can be connected afterwards); "host" shares the host's stack.
+ */
+const NETWORK_MODES = ["", "default", "bridge", "none", "host"];
+
+/** The sandbox to create, and whether it then joins the default bridge network. */
+export interface SandboxCreatePlan {
+  readonly request: SandboxCreateRequest;
+  readonly joinDefaultBridge: boolean;
+}
 
 /**
  * Turns the sandbox create body into the controller's request. Every field
  * is checked here: names and domains end up in /etc/hosts and resolv.conf,
  * so nothing but DNS characters and IP addresses may reach those files.
  */
-export function toSandboxCreateRequest(body: SandboxCreateBody): SandboxCreateRequest {
+export function toSandboxCreatePlan(body: SandboxCreateBody): SandboxCreatePlan {
+  const request = toSandboxCreateRequest(body);
+  const mode = body.NetworkMode ?? "";
+  return { request, joinDefaultBridge: mode === "" || mode === "default" || mode === "bridge" };
+}
+
+function toSandboxCreateRequest(body: SandboxCreateBody): SandboxCreateRequest {
   const name = checkObjectName("sandbox", body.Name);
   const mode = body.NetworkMode ?? "";
   if (!NETWORK_MODES.includes(mode)) {
     throw badRequest(
-      `invalid NetworkMode "${printable(mode)}": a sandbox is created with "default" (or "none") or "host", then connected to networks`,
+      `invalid NetworkMode "${printable(mode)}": a sandbox is created with "bridge" (the default), "none" or "host", then connected to networks`,
     );
   }
   const req: {

@@ -4,7 +4,9 @@ import { parseFilters } from "./filters.js";
 import { goFilterMatch } from "./go-regexp.js";
 import { checkRef } from "./names.js";
 import { jsonBody, queryOnly } from "./route-helpers.js";
-import { toSandboxCreateRequest } from "./sandbox-create.js";
+import { toSandboxCreatePlan } from "./sandbox-create.js";
+import { OptionKeys } from "../driverapi/index.js";
+import { NotFoundError } from "../errors.js";
 import { sandboxView } from "./sandbox-view.js";
 import { filtersQuerySchema, sandboxCreateSchema, type FiltersQuery, type SandboxCreateBody } from "./schemas.js";
 
@@ -19,7 +21,18 @@ interface IdParams {
  */
 export function registerSandboxRoutes(app: FastifyInstance, controller: ApiController): void {
   app.post<{ Body: SandboxCreateBody }>("/sandboxes/create", jsonBody(sandboxCreateSchema), async (req, reply) => {
-    const view = await controller.createSandbox(toSandboxCreateRequest(req.body));
+    const plan = toSandboxCreatePlan(req.body);
+    // Checked first, so a refused request leaves no sandbox behind.
+    const bridge = plan.joinDefaultBridge ? defaultBridge(controller) : undefined;
+    const view = await controller.createSandbox(plan.request);
+    if (bridge) {
+      try {
+        await controller.connect(bridge, view.sandbox.id);
+      } catch (err) {
+        await controller.deleteSandbox(view.sandbox.id).catch(() => {});
+        throw err;
+      }
+    }
     return reply.code(201).send({ Id: view.sandbox.id, Warnings: [] });
   });
 
@@ -41,4 +54,11 @@ export function registerSandboxRoutes(app: FastifyInstance, controller: ApiContr
     await controller.deleteSandbox(view.sandbox.id);
     return reply.code(204).send();
   });
+}
+
+/** The id of the default bridge network (Docker's "bridge"), which sandboxes join unless told otherwise. */
+function defaultBridge(controller: ApiController): string {
+  const net = controller.networks().find((n) => n.driverOpts[OptionKeys.bridgeDefaultBridge] === "true");
+  if (!net) throw new NotFoundError('there is no default bridge network: create the sandbox with NetworkMode "none" and connect it');
+  return net.id;
 }

@@ -74,13 +74,13 @@ async function tour(api: ApiClient, run: DemoRunner, hostPort: number): Promise<
 
   run.onCleanup(`remove sandbox ${webName}`, () => ignoreNotFound(api.delete(`/sandboxes/${seg(webName)}`)));
   await run.step(`create sandbox ${webName} publishing host port ${hostPort} -> ${CONTAINER_PORT}/tcp`, async () => {
-    const body = { Name: webName, PortBindings: { [`${CONTAINER_PORT}/tcp`]: [{ HostIp: "", HostPort: String(hostPort) }] } };
+    const body = { Name: webName, NetworkMode: "none", PortBindings: { [`${CONTAINER_PORT}/tcp`]: [{ HostIp: "", HostPort: String(hostPort) }] } };
     const { Id } = await api.post<ApiSandboxCreated>("/sandboxes/create", body);
     return [Id, `id ${Id.slice(0, 12)}`];
   });
   run.onCleanup(`remove sandbox ${clientName}`, () => ignoreNotFound(api.delete(`/sandboxes/${seg(clientName)}`)));
   await run.step(`create sandbox ${clientName}`, async () => {
-    const { Id } = await api.post<ApiSandboxCreated>("/sandboxes/create", { Name: clientName });
+    const { Id } = await api.post<ApiSandboxCreated>("/sandboxes/create", { Name: clientName, NetworkMode: "none" });
     return [Id, `id ${Id.slice(0, 12)}`];
   });
 

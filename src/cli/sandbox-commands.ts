@@ -44,7 +44,8 @@ const create: Command = {
       PortBindings: parsePublish(listFlag(args, "publish")),
     };
     const joinNetwork = network !== undefined && network !== "host" && network !== "none" && network !== "default" ? network : undefined;
-    if (network !== undefined && joinNetwork === undefined) body.NetworkMode = network;
+    // Without --network the sandbox is made on no network, ready to be connected.
+    body.NetworkMode = network === undefined ? "none" : joinNetwork === undefined ? network : "none";
     const client = ctx.client();
     const created = await client.post<ApiSandboxCreated>("/sandboxes/create", body);
     if (joinNetwork !== undefined) {

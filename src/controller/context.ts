@@ -7,6 +7,8 @@ import type { Osl } from "../osl/types.js";
 import type { StateStore } from "./state-store.js";
 import type { GlobalStore } from "./global-store.js";
 import type { PendingDeletions } from "./left-endpoints.js";
+import type { ServiceRecords } from "./service-records.js";
+import type { SandboxResolvers } from "./sandbox-dns.js";
 
 /** Everything the controller's operations share; one per controller. */
 export interface ControllerContext {
@@ -46,4 +48,8 @@ export interface ControllerContext {
   readonly deletingNetworks: Set<string>;
   /** Deletions of left endpoints waiting for the cluster store (left-endpoints.ts). */
   readonly pendingDeletions: PendingDeletions;
+  /** Names and addresses per network (this host's joins and the cluster's), for the embedded DNS. */
+  readonly serviceRecords: ServiceRecords;
+  /** The embedded DNS resolver of each sandbox that has one. */
+  readonly resolvers: SandboxResolvers;
 }

@@ -22,6 +22,8 @@ import type { GlobalStore } from "./global-store.js";
 import { followGlobalStore, type GlobalFeed } from "./global-feed.js";
 import { DiscoveryType, type NodeDiscoveryData } from "../driverapi/index.js";
 import { hostname } from "node:os";
+import { ServiceRecords } from "./service-records.js";
+import { SandboxResolvers, type ResolverFactory } from "./sandbox-dns.js";
 
 export interface ControllerOptions {
   /** Prefix of every kernel object this controller creates (namespaces, links, nftables tables). */
@@ -39,6 +41,14 @@ export interface ControllerOptions {
   readonly nodeName?: string;
   /** Released by close(), last first (netlink sockets, watchers). */
   readonly resources?: readonly { close(): unknown }[];
+  /**
+   * Starts a sandbox's embedded DNS (at 127.0.0.11 in its namespace) when it
+   * joins a network that serves names. Absent: no embedded DNS, and
+   * sandboxes get plain nameservers in their resolv.conf.
+   */
+  readonly resolverFactory?: ResolverFactory;
+  /** A resolver that could not start or reported a problem; default: ignored. */
+  readonly onResolverError?: (err: unknown, sandbox: string) => void;
   /** Run by destroyAll() after every object is gone (e.g. removing the firewall's tables). */
   readonly teardown?: () => Promise<void>;
 }
@@ -92,6 +102,8 @@ export class Controller {
       claimedNames: new Set(),
       deletingNetworks: new Set(),
       pendingDeletions: new PendingDeletions(),
+      serviceRecords: new ServiceRecords(),
+      resolvers: new SandboxResolvers(options.resolverFactory, options.onResolverError ?? (() => {})),
     };
     for (const init of options.drivers) await init(ctx.drivers, undefined);
     for (const { name, ipam, capability } of options.ipams) ctx.ipams.registerIpamDriver(name, ipam, capability);
@@ -248,6 +260,7 @@ export class Controller {
   async close(): Promise<void> {
     this.ctx.pendingDeletions.close();
     this.globalFeed?.close();
+    await this.ctx.resolvers.closeAll();
     for (const r of [...this.resources].reverse()) await r.close();
   }
 

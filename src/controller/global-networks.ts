@@ -39,6 +39,7 @@ export async function releaseIfUnused(ctx: ControllerContext, net: NetworkRecord
 async function teardown(ctx: ControllerContext, net: NetworkRecord): Promise<void> {
   ctx.liveNetworks.delete(net.id);
   await ctx.agent.leaveNetwork(net.id).catch(() => {});
+  ctx.serviceRecords.dropNetwork(net.id);
   await ctx.drivers.get(net.driver).driver.deleteNetwork(net.id);
   await ctx.store.deleteNetwork(net.id);
 }

@@ -6,6 +6,8 @@ import { newId, validateName } from "./ids.js";
 import type { IpamGrant, NetworkRecord } from "./records.js";
 import type { NetworkCreateRequest } from "./requests.js";
 import { dropLocally, isClusterNetwork } from "./global-networks.js";
+import { servesNames } from "./sandbox-dns.js";
+import { followServiceTable } from "./service-feed.js";
 
 /** Drivers that manage no addresses (Docker skips IPAM for them). */
 const NO_IPAM_DRIVERS = new Set(["null", "host"]);
@@ -144,6 +146,8 @@ export async function instantiateNetwork(ctx: ControllerContext, net: NetworkRec
   for (const table of tables) {
     ctx.agent.watchTable(net.id, table, (type, nid, t, key, value) => driver.eventNotify(type, nid, t, key, value));
   }
+  // The controller hears the name table the way drivers hear theirs.
+  if (servesNames(net)) followServiceTable(ctx, net.id);
 }
 
 function isV6Config(c: { subnet?: string }): boolean {
@@ -175,6 +179,7 @@ export async function deleteNetwork(ctx: ControllerContext, rec: NetworkRecord):
       return;
     }
     await driver.deleteNetwork(rec.id);
+    ctx.serviceRecords.dropNetwork(rec.id);
     if (rec.scope !== "local") {
       await ctx.agent.leaveNetwork(rec.id).catch(() => {});
       await driver.networkFree(rec.id).catch(() => {});

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EndpointRecord, SandboxRecord } from "./records.js";
+import { EMBEDDED_DNS_ADDRESS, type Upstream } from "../resolver/contract.js";
 
 /**
  * The hosts file and resolv.conf of a sandbox, written where a container
@@ -39,28 +40,44 @@ export function renderHosts(sb: SandboxRecord, endpoints: readonly EndpointRecor
   return lines.join("\n") + "\n";
 }
 
-/** Nameservers a sandbox can use: loopback ones of the host are unreachable from inside a namespace. */
-export function renderResolvConf(hostResolvConf: string, sb: SandboxRecord): string {
-  const hostServers: string[] = [];
-  const other: string[] = [];
-  for (const raw of hostResolvConf.split("\n")) {
-    const line = raw.trim();
-    const m = /^nameserver\s+(\S+)/.exec(line);
-    if (m) {
-      if (!isLoopback(m[1]!)) hostServers.push(m[1]!);
-    } else if (/^(search|domain|options)\s/.test(line)) {
-      other.push(line);
-    }
-  }
-  const servers = sb.dns.length > 0 ? sb.dns : hostServers;
-  const out = servers.map((s) => `nameserver ${s}`);
-  if (sb.dnsSearch.length > 0) out.push(`search ${sb.dnsSearch.join(" ")}`);
-  else out.push(...other.filter((l) => !l.startsWith("options") || !sb.useHostNetwork));
-  return out.join("\n") + "\n";
+/** The parts of a resolv.conf cnm carries into a sandbox's. */
+export interface ResolvConfParts {
+  /** Every nameserver, loopback ones included. */
+  readonly nameservers: string[];
+  /** search, domain and options lines, as written. */
+  readonly other: string[];
 }
 
-function isLoopback(ip: string): boolean {
-  return ip.startsWith("127.") || ip === "::1";
+export function parseResolvConf(text: string): ResolvConfParts {
+  const nameservers: string[] = [];
+  const other: string[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    const m = /^nameserver\s+(\S+)/.exec(line);
+    if (m) nameservers.push(m[1]!);
+    else if (/^(search|domain|options)\s/.test(line)) other.push(line);
+  }
+  return { nameservers, other };
+}
+
+/**
+ * A sandbox's resolv.conf. Without the embedded DNS: its --dns servers or
+ * the host's, minus loopback ones (unreachable from inside a namespace).
+ * With it (`embedded` lists where it forwards): only 127.0.0.11 and
+ * "options ndots:0", as Docker writes for containers on user networks, with
+ * the forwarders named in a comment.
+ */
+export function renderResolvConf(hostResolvConf: string, sb: SandboxRecord, embedded?: readonly Upstream[]): string {
+  const host = parseResolvConf(hostResolvConf);
+  const servers = embedded ? [EMBEDDED_DNS_ADDRESS] : sb.dns.length > 0 ? sb.dns : host.nameservers.filter((s) => !isLoopback(s));
+  const out = servers.map((s) => `nameserver ${s}`);
+  if (sb.dnsSearch.length > 0) out.push(`search ${sb.dnsSearch.join(" ")}`);
+  else out.push(...host.other.filter((l) => !l.startsWith("options") || (!sb.useHostNetwork && !embedded)));
+  if (embedded) {
+    out.push("options ndots:0");
+    out.push("", `# ExtServers: [${embedded.map((u) => (u.fromHost ? `host(${u.address})` : u.address)).join(" ")}]`);
+  }
+  return out.join("\n") + "\n";
 }
 
 function writeAtomic(path: string, content: string): void {
@@ -69,7 +86,11 @@ function writeAtomic(path: string, content: string): void {
   renameSync(tmp, path);
 }
 
-function hostResolvConf(): string {
+export function isLoopback(ip: string): boolean {
+  return ip.startsWith("127.") || ip === "::1";
+}
+
+export function hostResolvConf(): string {
   try {
     return readFileSync("/etc/resolv.conf", "utf8");
   } catch {
@@ -81,6 +102,11 @@ export function writeSandboxFiles(runDir: string, sb: SandboxRecord, endpoints: 
   mkdirSync(sandboxDir(runDir, sb.id), { recursive: true });
   writeAtomic(hostsPath(runDir, sb.id), renderHosts(sb, endpoints));
   writeAtomic(resolvConfPath(runDir, sb.id), renderResolvConf(hostResolvConf(), sb));
+}
+
+/** Points the sandbox at its embedded DNS (given where it forwards), or back at plain nameservers. */
+export function updateResolvConf(runDir: string, sb: SandboxRecord, embedded?: readonly Upstream[]): void {
+  writeAtomic(resolvConfPath(runDir, sb.id), renderResolvConf(hostResolvConf(), sb, embedded));
 }
 
 export function updateHosts(runDir: string, sb: SandboxRecord, endpoints: readonly EndpointRecord[]): void {

@@ -8,7 +8,9 @@ import { newId, shortId, validateName } from "./ids.js";
 import type { EndpointRecord, JoinRecord, SandboxRecord } from "./records.js";
 import type { PortBinding } from "../driverapi/index.js";
 import type { SandboxCreateRequest } from "./requests.js";
-import { removeSandboxFiles, updateHosts, writeSandboxFiles } from "./sandbox-files.js";
+import { hostResolvConf, parseResolvConf, removeSandboxFiles, updateHosts, updateResolvConf, writeSandboxFiles } from "./sandbox-files.js";
+import { nameRecordOf, sandboxRecords, servesNames, upstreamsOf } from "./sandbox-dns.js";
+import { encodeServiceRecord, SERVICE_TABLE } from "./service-table.js";
 
 /**
  * The key of a host-network sandbox: the namespace of the process that opens it,
@@ -66,6 +68,8 @@ export async function createSandbox(ctx: ControllerContext, req: SandboxCreateRe
 export async function deleteSandbox(ctx: ControllerContext, sb: SandboxRecord): Promise<void> {
   const detached = await ctx.locks.run(`sandbox:${sb.id}`, async () => {
     if (!ctx.sandboxes.has(sb.id)) return [];
+    // Its sockets hold the namespace: closed first, so the namespace really goes.
+    await ctx.resolvers.stop(sb.id);
     if (!sb.useHostNetwork) await ctx.osl.destroySandbox(sb.key);
     const eps: EndpointRecord[] = [];
     for (const eid of [...sb.endpoints].reverse()) {
@@ -126,6 +130,7 @@ export async function joinLocked(ctx: ControllerContext, sb: SandboxRecord, ep: 
   const restore = mode.liveIfName !== undefined;
   await driver.join(net.id, ep.id, sb.key, new EndpointJoinInfo(result), { driverOpts: ep.driverOpts, restore });
   const undo: (() => Promise<void>)[] = [() => driver.leave(net.id, ep.id)];
+  const named = servesNames(net);
   try {
     const record: JoinRecord = {
       staticRoutes: result.staticRoutes,
@@ -161,6 +166,16 @@ export async function joinLocked(ctx: ControllerContext, sb: SandboxRecord, ep: 
       sb.endpoints = sb.endpoints.filter((id) => id !== ep.id);
     });
     await applyGateway(ctx, sb);
+    if (named) {
+      const names = nameRecordOf(sb, ep);
+      ctx.serviceRecords.set(net.id, ep.id, names);
+      undo.push(async () => ctx.serviceRecords.delete(net.id, ep.id));
+      // Docker's name record: how the other hosts' resolvers learn this endpoint (IPv4 only, as Docker's).
+      if (names.ipv4) {
+        const value = encodeServiceRecord({ name: sb.name, endpointIp: names.ipv4, taskAliases: names.names.slice(1) });
+        result.tableEntries.push({ table: SERVICE_TABLE, key: ep.id, value });
+      }
+    }
     // Local-scope networks have no cluster to publish to: their entries go nowhere.
     const published = net.scope === "local" ? [] : result.tableEntries;
     for (const entry of published) {
@@ -176,6 +191,14 @@ export async function joinLocked(ctx: ControllerContext, sb: SandboxRecord, ep: 
     await applyGateway(ctx, sb).catch(() => {});
     throw err;
   }
+  if (named && !sb.useHostNetwork) await startResolver(ctx, sb);
+}
+
+/** The sandbox's embedded DNS, at its first network that serves names; resolv.conf then points at it. */
+async function startResolver(ctx: ControllerContext, sb: SandboxRecord): Promise<void> {
+  if (!ctx.resolvers.enabled || ctx.resolvers.has(sb.id)) return;
+  const upstreams = upstreamsOf(sb, parseResolvConf(hostResolvConf()).nameservers);
+  if (await ctx.resolvers.ensure(sb, sandboxRecords(ctx, sb), upstreams)) updateResolvConf(ctx.runDir, sb, upstreams);
 }
 
 class ForbiddenHostMixError extends ConflictError {
@@ -200,6 +223,7 @@ async function leaveLocked(ctx: ControllerContext, sb: SandboxRecord, ep: Endpoi
     const net = ctx.networks.get(ep.networkId);
     const j = ep.join;
     if (net) for (const e of j.tableEntries) await ctx.agent.deleteEntry(net.id, e.table, e.key).catch(() => {});
+    ctx.serviceRecords.delete(ep.networkId, ep.id);
     const wasGateway = sb.gatewayEndpoint === ep.id;
     if (wasGateway && net) {
       await ctx.drivers.get(net.driver).driver.revokeExternalConnectivity(net.id, ep.id).catch(() => {});

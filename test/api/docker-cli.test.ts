@@ -119,7 +119,7 @@ describe("the real docker CLI against cnm's API", () => {
   });
 
   it("connects and disconnects a sandbox by name, with --ip and --alias", async () => {
-    const created = await request(fx.socketPath, "POST", "/sandboxes/create", { body: { Name: "c-sb" } });
+    const created = await request(fx.socketPath, "POST", "/sandboxes/create", { body: { Name: "c-sb", NetworkMode: "none" } });
     assert.equal(created.status, 201);
     const sbId = created.json<{ Id: string }>().Id;
     await dockerOk(fx, ["network", "connect", "--ip", "10.245.0.200", "--alias", "web", "--alias", "www", "c-full", "c-sb"]);

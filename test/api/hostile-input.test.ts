@@ -197,7 +197,7 @@ const hostile: fc.Arbitrary<Hostile> = fc.oneof(
       fc.oneof(fc.constantFrom("0/tcp", "65536/tcp", "80/icmp", "x/tcp", "-1", "80/"), anyString.filter((s) => !/^[0-9]{1,5}(\/(tcp|udp|sctp))?$/i.test(s))).map((k) => ({ PortBindings: { [k]: [{ HostPort: "1" }] } })),
       fc.oneof(fc.constantFrom("70000", "-1", "a", "10-5", "1-2-3", "0-5", "99999"), anyString.filter((s) => s !== "" && !/^[0-9]+(-[0-9]+)?$/.test(s))).map((p) => ({ PortBindings: { "80/tcp": [{ HostPort: p }] } })),
       notAnIp.map((ip) => ({ PortBindings: { "80/tcp": [{ HostIp: ip }] } })),
-      fc.oneof(fc.constantFrom("bridge0", "container:x", "HOST", "ns:/proc/1/ns/net"), anyString.filter((s) => !["", "default", "none", "host"].includes(s))).map((m) => ({ NetworkMode: m })),
+      fc.oneof(fc.constantFrom("bridge0", "container:x", "HOST", "ns:/proc/1/ns/net"), anyString.filter((s) => !["", "default", "bridge", "none", "host"].includes(s))).map((m) => ({ NetworkMode: m })),
     )
     .map((fields) => json("bad sandbox field", "POST", "/sandboxes/create", { Name: fresh(), ...fields })),
   // Driver options and network settings cnm refuses.

@@ -174,6 +174,7 @@ describe("HTTP API over the unix socket", () => {
     await call("POST", "/networks/create", { Name: "h-pub", IPAM: { Config: [{ Subnet: "10.244.0.0/24" }] } });
     const created = await call("POST", "/v1.48/sandboxes/create", {
       Name: "h-sb",
+      NetworkMode: "none",
       Hostname: "web",
       Domainname: "example.test",
       Dns: ["10.0.0.53"],

@@ -39,7 +39,7 @@ export async function apiOk<T = unknown>(host: TestbedHost, method: string, path
   return (r.text === "" ? undefined : JSON.parse(r.text)) as T;
 }
 
-export const createSandbox = (host: TestbedHost, name: string): Promise<{ Id: string }> => apiOk(host, "POST", "/sandboxes/create", { Name: name });
+export const createSandbox = (host: TestbedHost, name: string): Promise<{ Id: string }> => apiOk(host, "POST", "/sandboxes/create", { Name: name, NetworkMode: "none" });
 export const deleteSandbox = (host: TestbedHost, name: string): Promise<unknown> => apiOk(host, "DELETE", `/sandboxes/${encodeURIComponent(name)}`);
 export const connect = (host: TestbedHost, network: string, sandbox: string): Promise<unknown> =>
   apiOk(host, "POST", `/networks/${encodeURIComponent(network)}/connect`, { Container: sandbox });

@@ -22,7 +22,7 @@ describe("docker CLI against cnmd", () => {
     assert.equal(ls.trim(), "front bridge local");
     const { stdout: names } = await docker("network", "ls", "--format", "{{.Name}}");
     assert.deepEqual(names.trim().split("\n").sort(), ["bridge", "front", "host", "none"]);
-    assert.equal((await d.call("POST", "/sandboxes/create", { Name: "web" })).status, 201);
+    assert.equal((await d.call("POST", "/sandboxes/create", { Name: "web", NetworkMode: "none" })).status, 201);
     await docker("network", "connect", "--ip", "10.212.0.7", "front", "web");
     const { stdout: inspect } = await docker("network", "inspect", "front", "--format", "{{json .}}");
     const net = JSON.parse(inspect) as { IPAM: { Config: { Subnet: string; Gateway: string }[] }; Containers: Record<string, { Name: string; IPv4Address: string }> };

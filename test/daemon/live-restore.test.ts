@@ -17,7 +17,7 @@ describe("live restore", () => {
     await d.start();
     assert.equal((await d.call("POST", "/networks/create", { Name: "flood", IPAM: { Config: [{ Subnet: "10.210.0.0/24" }] } })).status, 201);
     for (const name of ["a", "b"]) {
-      assert.equal((await d.call("POST", "/sandboxes/create", { Name: name })).status, 201);
+      assert.equal((await d.call("POST", "/sandboxes/create", { Name: name, NetworkMode: "none" })).status, 201);
       assert.equal((await d.call("POST", "/networks/flood/connect", { Container: name })).status, 200);
     }
     const a = (await d.call("GET", "/sandboxes/a")).json as SandboxJson;

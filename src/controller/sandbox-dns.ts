@@ -1,0 +1,154 @@
+import { OptionKeys } from "../driverapi/index.js";
+import type { EmbeddedResolver, NameAnswer, ResolverOptions, ResolverRecords, Upstream } from "../resolver/contract.js";
+import type { ControllerContext } from "./context.js";
+import { GATEWAY_NETWORK } from "./gateway-network.js";
+import type { EndpointRecord, NetworkRecord, SandboxRecord } from "./records.js";
+import type { NameRecord } from "./service-records.js";
+import { isLoopback } from "./sandbox-files.js";
+
+/** Starts a resolver in a sandbox's namespace (src/resolver's startResolver on Linux). */
+export type ResolverFactory = (options: ResolverOptions) => Promise<EmbeddedResolver>;
+
+/**
+ * Networks whose sandboxes find each other by name through the embedded DNS,
+ * as Docker decides: every network but the default bridge (where containers
+ * only ever had links), host and none, and docker_gwbridge (a way out, not a
+ * place to meet).
+ */
+export function servesNames(net: NetworkRecord): boolean {
+  if (net.driver === "host" || net.driver === "null") return false;
+  if (net.driverOpts[OptionKeys.bridgeDefaultBridge] === "true") return false;
+  return !(net.name === GATEWAY_NETWORK && net.scope === "local");
+}
+
+/** What an endpoint answers to on its network: the sandbox's name, the endpoint's if it differs, its aliases. */
+export function nameRecordOf(sb: SandboxRecord, ep: EndpointRecord): NameRecord {
+  const names = [sb.name, ...(ep.name !== sb.name ? [ep.name] : []), ...ep.aliases];
+  return {
+    names,
+    ...(ep.address ? { ipv4: plain(ep.address) } : {}),
+    ...(ep.addressIPv6 ? { ipv6: plain(ep.addressIPv6) } : {}),
+  };
+}
+
+function plain(cidr: string): string {
+  const slash = cidr.indexOf("/");
+  return slash < 0 ? cidr : cidr.slice(0, slash);
+}
+
+/** The sandbox's networks that serve names, in join order (the first to know a name answers). */
+function namedNetworks(ctx: ControllerContext, sb: SandboxRecord): NetworkRecord[] {
+  const out: NetworkRecord[] = [];
+  for (const eid of sb.endpoints) {
+    const ep = ctx.endpoints.get(eid);
+    const net = ep && ctx.networks.get(ep.networkId);
+    if (net && servesNames(net)) out.push(net);
+  }
+  return out;
+}
+
+function answerOf(records: readonly NameRecord[]): NameAnswer {
+  const ipv4: string[] = [];
+  const ipv6: string[] = [];
+  for (const r of records) {
+    if (r.ipv4) ipv4.push(r.ipv4);
+    if (r.ipv6) ipv6.push(r.ipv6);
+  }
+  return { ipv4, ipv6 };
+}
+
+/**
+ * The names as one sandbox sees them, following Docker's ResolveName: a name
+ * is looked up on each of the sandbox's networks in join order; failing that,
+ * "name.network" is looked up on that network alone. PTR answers
+ * "name.network", as Docker's ResolveIP does.
+ */
+export function sandboxRecords(ctx: ControllerContext, sb: SandboxRecord): ResolverRecords {
+  return {
+    lookupName(name: string): NameAnswer | undefined {
+      const nets = namedNetworks(ctx, sb);
+      for (const net of nets) {
+        const found = ctx.serviceRecords.lookup(net.id, name);
+        if (found) return answerOf(found);
+      }
+      for (const net of nets) {
+        const suffix = `.${net.name.toLowerCase()}`;
+        if (name.length <= suffix.length || !name.endsWith(suffix)) continue;
+        const found = ctx.serviceRecords.lookup(net.id, name.slice(0, -suffix.length));
+        if (found) return answerOf(found);
+      }
+      return undefined;
+    },
+    lookupAddress(ip: string): readonly string[] | undefined {
+      for (const net of namedNetworks(ctx, sb)) {
+        const found = ctx.serviceRecords.reverse(net.id, ip);
+        if (found?.names[0]) return [`${found.names[0]}.${net.name.toLowerCase()}`];
+      }
+      return undefined;
+    },
+  };
+}
+
+/** Nameservers a sandbox's resolver forwards to: its own --dns, else the host's; loopback ones are reached from the host. */
+export function upstreamsOf(sb: SandboxRecord, hostNameservers: readonly string[]): Upstream[] {
+  const servers = sb.dns.length > 0 ? sb.dns : hostNameservers;
+  return servers.map((address) => (isLoopback(address) ? { address, fromHost: true } : { address }));
+}
+
+/**
+ * The running resolvers, one per sandbox that joined a network serving
+ * names. A resolver, once started, stays until the sandbox goes (Docker's
+ * too): resolv.conf already points at it.
+ */
+export class SandboxResolvers {
+  private readonly running = new Map<string, Promise<EmbeddedResolver | undefined>>();
+
+  constructor(
+    private readonly factory: ResolverFactory | undefined,
+    private readonly onError: (err: unknown, sandbox: string) => void,
+  ) {}
+
+  get enabled(): boolean {
+    return this.factory !== undefined;
+  }
+
+  has(sandboxId: string): boolean {
+    return this.running.has(sandboxId);
+  }
+
+  /**
+   * Starts the sandbox's resolver unless it runs; true when it runs now. A
+   * resolver that cannot start (e.g. the sandbox serves DNS on port 53
+   * itself) is reported and the sandbox keeps the host's nameservers, as
+   * Docker carries on without its resolver.
+   */
+  async ensure(sb: SandboxRecord, records: ResolverRecords, upstreams: readonly Upstream[]): Promise<boolean> {
+    if (!this.factory) return false;
+    let started = this.running.get(sb.id);
+    if (!started) {
+      started = this.factory({
+        namespace: sb.key,
+        records,
+        upstreams,
+        onError: (err) => this.onError(err, sb.name),
+      }).catch((err: unknown) => {
+        this.onError(err, sb.name);
+        this.running.delete(sb.id);
+        return undefined;
+      });
+      this.running.set(sb.id, started);
+    }
+    return (await started) !== undefined;
+  }
+
+  async stop(sandboxId: string): Promise<void> {
+    const started = this.running.get(sandboxId);
+    this.running.delete(sandboxId);
+    const resolver = await started;
+    await resolver?.close();
+  }
+
+  async closeAll(): Promise<void> {
+    for (const id of [...this.running.keys()]) await this.stop(id);
+  }
+}
