@@ -22,12 +22,11 @@ interface IdParams {
 export function registerSandboxRoutes(app: FastifyInstance, controller: ApiController): void {
   app.post<{ Body: SandboxCreateBody }>("/sandboxes/create", jsonBody(sandboxCreateSchema), async (req, reply) => {
     const plan = toSandboxCreatePlan(req.body);
-    // Checked first, so a refused request leaves no sandbox behind.
-    const bridge = plan.joinDefaultBridge ? defaultBridge(controller) : undefined;
     const view = await controller.createSandbox(plan.request);
-    if (bridge) {
+    if (plan.joinDefaultBridge) {
+      // A sandbox that cannot join is removed, not left half made.
       try {
-        await controller.connect(bridge, view.sandbox.id);
+        await controller.connect(defaultBridge(controller), view.sandbox.id);
       } catch (err) {
         await controller.deleteSandbox(view.sandbox.id).catch(() => {});
         throw err;
