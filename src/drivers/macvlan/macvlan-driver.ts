@@ -76,6 +76,8 @@ function plainIP(cidr: string | undefined): string | undefined {
 export class MacvlanDriver extends BaseDriver {
   private readonly networks = new Map<string, MacvlanNetwork>();
   private readonly host: NetlinkHandle;
+  /** When each parent's passthru endpoint last left (see createLink). */
+  private readonly passthruLeft = new Map<string, number>();
 
   constructor(private readonly cfg: MacvlanDriverConfig) {
     super();
@@ -153,7 +155,7 @@ export class MacvlanDriver extends BaseDriver {
     const n = this.network(nid);
     const ep = this.endpoint(n, eid);
     // On restore the macvlan survived in the sandbox (renamed ethN): nothing to make.
-    if (!options.restore) this.createLink(n, ep, sboxKey);
+    if (!options.restore) await this.createLink(n, ep, sboxKey);
     ep.sboxKey = sboxKey;
     jinfo.interfaceName().setNames(ep.linkName, n.config.containerIfacePrefix);
     if (n.config.internal) {
@@ -171,7 +173,7 @@ export class MacvlanDriver extends BaseDriver {
    * there afterwards would cost the kernel an RCU grace period per attach.
    * The parent is still looked up in the host's namespace.
    */
-  private createLink(n: MacvlanNetwork, ep: MacvlanEndpoint, sboxKey: string): void {
+  private async createLink(n: MacvlanNetwork, ep: MacvlanEndpoint, sboxKey: string): Promise<void> {
     if (!this.host.linkFind(n.config.parent)) {
       throw new NotFoundError(`the parent interface ${n.config.parent} of macvlan network ${n.config.name} is no longer on the host`);
     }
@@ -185,13 +187,23 @@ export class MacvlanDriver extends BaseDriver {
       ...(n.config.mtu !== undefined ? { mtu: n.config.mtu } : {}),
     };
     try {
-      try {
-        this.host.linkAdd(spec);
-      } catch (err) {
-        if (!hasErrorCode(err, "EEXIST")) throw err;
-        // Left in the sandbox by a join an earlier run did not finish.
-        deleteInSandbox(sboxKey, ep.linkName);
-        this.host.linkAdd(spec);
+      for (;;) {
+        try {
+          this.host.linkAdd(spec);
+          return;
+        } catch (err) {
+          if (hasErrorCode(err, "EEXIST")) {
+            // Left in the sandbox by a join an earlier run did not finish.
+            deleteInSandbox(sboxKey, ep.linkName);
+            continue;
+          }
+          // A passthru macvlan whose sandbox was just destroyed still holds the parent until
+          // the kernel finishes tearing the namespace down, in the background; until then
+          // the parent refuses other macvlans with EINVAL. Wait for it, a few seconds at most.
+          const left = this.passthruLeft.get(n.config.parent);
+          if (!hasErrorCode(err, "EINVAL") || left === undefined || Date.now() - left > PASSTHRU_RELEASE_MS) throw err;
+          await new Promise((r) => setTimeout(r, 20));
+        }
       }
     } catch (err) {
       // The kernel's answer when the parent is taken by a passthru macvlan (or an ipvlan).
@@ -203,10 +215,12 @@ export class MacvlanDriver extends BaseDriver {
   }
 
   async leave(nid: string, eid: string): Promise<void> {
-    const ep = this.endpoint(this.network(nid), eid);
+    const n = this.network(nid);
+    const ep = this.endpoint(n, eid);
     // The sandbox deleted its ethN already; what can remain is a macvlan a join undone
     // half-way left under its own name. A destroyed namespace took it with it.
     if (ep.sboxKey && existsSync(ep.sboxKey)) deleteInSandbox(ep.sboxKey, ep.linkName);
+    if (n.config.mode === "passthru") this.passthruLeft.set(n.config.parent, Date.now());
     delete ep.sboxKey;
   }
 
@@ -273,6 +287,9 @@ function deleteInSandbox(sboxKey: string, name: string): void {
     ns.close();
   }
 }
+
+/** How long a parent may stay held by a passthru macvlan after its sandbox went (kernel teardown is asynchronous). */
+const PASSTHRU_RELEASE_MS = 5000;
 
 export const MACVLAN_CAPABILITY = { dataScope: "local", connectivityScope: "global" } as const;
 
