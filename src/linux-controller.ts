@@ -5,6 +5,8 @@ import { bridgeDriverInit } from "./drivers/bridge/bridge-driver.js";
 import { MemoryIdPool, OverlayDriver, overlayDriverInit } from "./drivers/overlay/index.js";
 import type { IdPool } from "./driverapi/index.js";
 import { registerHostDriver, registerNullDriver } from "./drivers/singleton-driver.js";
+import { MacvlanDriver, macvlanDriverInit } from "./drivers/macvlan/index.js";
+import { registerIpvlanRefusal } from "./drivers/ipvlan-refusal.js";
 import { DefaultIpam } from "./ipam/index.js";
 import { NetlinkHandle } from "./linux/index.js";
 import { Firewall, type FirewallEvent } from "./linux/nftables/index.js";
@@ -60,7 +62,8 @@ export interface LinuxControllerOptions {
 /**
  * A controller wired to the Linux kernel: namespaces and links over netlink,
  * nftables for NAT and isolation, the default IPAM (which avoids the host's
- * routes), and the null, host, bridge and overlay drivers.
+ * routes), and the null, host, bridge, overlay and macvlan drivers (and
+ * "ipvlan", which refuses with the reason).
  */
 export async function createLinuxController(options: LinuxControllerOptions = {}): Promise<Controller> {
   const prefix = options.prefix ?? "cnm";
@@ -80,6 +83,7 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
     vxlanIds: options.vxlanIdPool ?? new MemoryIdPool(),
     ...(options.onPeerError ? { onPeerError: options.onPeerError } : {}),
   });
+  const macvlan = new MacvlanDriver({ prefix, host });
   const ipam = new DefaultIpam({ hostRoutes: () => host.routeList({ family: 4 }).concat(host.routeList({ family: 6 })).map((r) => r.dst) });
   const controller = await Controller.create({
     prefix,
@@ -90,6 +94,8 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
       registerHostDriver,
       bridgeDriverInit({ prefix, firewall, ports: new PortAllocator(), host }),
       overlayDriverInit(overlay),
+      macvlanDriverInit(macvlan),
+      registerIpvlanRefusal,
     ],
     ipams: [
       {

@@ -47,7 +47,7 @@ export class NetlinkHandle {
   }
 
   // --- links ---------------------------------------------------------------
-  /** Creates a link (veth, bridge, vxlan, macvlan, dummy); EEXIST if the name is taken. */
+  /** Creates a link (veth, bridge, vxlan, macvlan, vlan, dummy); EEXIST if the name is taken. */
   linkAdd(spec: LinkSpec): void {
     links.linkAdd(this.socket, spec);
   }

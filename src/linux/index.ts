@@ -5,6 +5,7 @@ export { NetlinkHandle, type NetlinkHandleOptions } from "./handle.js";
 export { netns, NETNS_RUN_DIR } from "./netns.js";
 export { sysctlGet, sysctlSet, sysctlPath, type SysctlKey, type SysctlOptions } from "./sysctl.js";
 export { LinuxError, hasErrorCode } from "./errors.js";
+export { kernelConfigOption } from "./kernel-config.js";
 export { NetlinkSubscription, type SubscriptionOptions } from "./subscription.js";
 export type { Link, LinkChanges, OperState } from "./link.js";
 export { decodeLink } from "./link.js";
@@ -18,6 +19,9 @@ export type {
   VxlanSpec,
   MacvlanSpec,
   MacvlanMode,
+  VlanSpec,
+  VlanProtocol,
+  VlanInfo,
   DummySpec,
   VxlanInfo,
   BridgeInfo,

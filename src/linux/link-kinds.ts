@@ -1,5 +1,5 @@
 // Kind-specific link data (IFLA_LINKINFO / IFLA_INFO_DATA) for the kinds cnm
-// drives: veth, bridge, vxlan, macvlan, dummy. Encoders turn a typed spec into
+// drives: veth, bridge, vxlan, macvlan, vlan, dummy. Encoders turn a typed spec into
 // attributes; decoders turn a dump back into typed info.
 import { AttrMap, attr, type NlAttrItem } from "./netlink/attributes.js";
 import { formatIp, parseIp } from "../inet/index.js";
@@ -9,6 +9,10 @@ import {
   IFLA_BR_VLAN_FILTERING,
   IFLA_BR_MCAST_SNOOPING,
   IFLA_MACVLAN_MODE,
+  IFLA_VLAN_ID,
+  IFLA_VLAN_PROTOCOL,
+  ETH_P_8021AD,
+  ETH_P_8021Q,
   IFLA_VXLAN_GROUP,
   IFLA_VXLAN_GROUP6,
   IFLA_VXLAN_ID,
@@ -112,11 +116,24 @@ export interface MacvlanSpec extends LinkAddCommon {
   mode?: MacvlanMode;
 }
 
+export type VlanProtocol = "802.1Q" | "802.1ad";
+
+/** An 802.1q sub-interface ("eth0.10"): frames it sends leave the parent tagged. */
+export interface VlanSpec extends LinkAddCommon {
+  kind: "vlan";
+  /** The link the tagged frames go out of (name or ifindex). */
+  parent: LinkRef;
+  /** VLAN id, 1-4094 (0 and 4095 are reserved by 802.1Q). */
+  vlanId: number;
+  /** Tag protocol; default "802.1Q". */
+  protocol?: VlanProtocol;
+}
+
 export interface DummySpec extends LinkAddCommon {
   kind: "dummy";
 }
 
-export type LinkSpec = VethSpec | BridgeSpec | VxlanSpec | MacvlanSpec | DummySpec;
+export type LinkSpec = VethSpec | BridgeSpec | VxlanSpec | MacvlanSpec | VlanSpec | DummySpec;
 export type LinkKind = LinkSpec["kind"];
 
 const MACVLAN_MODES: Record<MacvlanMode, number> = {
@@ -166,6 +183,18 @@ export function macvlanInfoData(spec: MacvlanSpec): NlAttrItem[] {
   return [attr.u32(IFLA_MACVLAN_MODE, MACVLAN_MODES[spec.mode ?? "bridge"])];
 }
 
+const VLAN_PROTOCOLS: Record<VlanProtocol, number> = { "802.1Q": ETH_P_8021Q, "802.1ad": ETH_P_8021AD };
+
+export function vlanInfoData(spec: VlanSpec): NlAttrItem[] {
+  if (!Number.isInteger(spec.vlanId) || spec.vlanId < 1 || spec.vlanId > 4094) {
+    throw new TypeError(`vlan "${spec.name}": vlan id ${spec.vlanId} is out of range 1-4094`);
+  }
+  return [
+    attr.u16(IFLA_VLAN_ID, spec.vlanId),
+    spec.protocol !== undefined && attr.be16(IFLA_VLAN_PROTOCOL, VLAN_PROTOCOLS[spec.protocol]),
+  ];
+}
+
 /** Decoded vxlan parameters. */
 export interface VxlanInfo {
   vni: number;
@@ -191,6 +220,12 @@ export interface BridgeInfo {
 
 export interface MacvlanInfo {
   mode: MacvlanMode | undefined;
+}
+
+export interface VlanInfo {
+  vlanId: number;
+  /** undefined for a tag protocol other than 802.1Q and 802.1ad. */
+  protocol: VlanProtocol | undefined;
 }
 
 const bool = (v: number | undefined): boolean | undefined => (v === undefined ? undefined : v !== 0);
@@ -227,4 +262,10 @@ export function decodeMacvlan(data: AttrMap): MacvlanInfo {
   const mode = data.u32(IFLA_MACVLAN_MODE);
   const name = (Object.keys(MACVLAN_MODES) as MacvlanMode[]).find((m) => MACVLAN_MODES[m] === mode);
   return { mode: name };
+}
+
+export function decodeVlan(data: AttrMap): VlanInfo {
+  const proto = data.be16(IFLA_VLAN_PROTOCOL) ?? ETH_P_8021Q;
+  const name = (Object.keys(VLAN_PROTOCOLS) as VlanProtocol[]).find((p) => VLAN_PROTOCOLS[p] === proto);
+  return { vlanId: data.u16(IFLA_VLAN_ID) ?? 0, protocol: name };
 }

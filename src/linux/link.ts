@@ -10,13 +10,16 @@ import {
   bridgeInfoData,
   decodeBridge,
   decodeMacvlan,
+  decodeVlan,
   decodeVxlan,
   macvlanInfoData,
+  vlanInfoData,
   vxlanInfoData,
   type BridgeInfo,
   type LinkRef,
   type LinkSpec,
   type MacvlanInfo,
+  type VlanInfo,
   type VxlanInfo,
 } from "./link-kinds.js";
 import {
@@ -63,7 +66,7 @@ export type OperState = (typeof OPER_STATES)[number];
 export interface Link {
   index: number;
   name: string;
-  /** "veth", "bridge", "vxlan", "macvlan", "dummy"...; undefined for devices
+  /** "veth", "bridge", "vxlan", "macvlan", "vlan", "dummy"...; undefined for devices
    * without rtnetlink kind (lo, physical NICs). */
   kind: string | undefined;
   /** IFF_* flags. */
@@ -82,7 +85,7 @@ export interface Link {
   masterIndex: number | undefined;
   /** Kind of the master's port ("bridge" for a bridge port). */
   slaveKind: string | undefined;
-  /** IFLA_LINK: the parent (macvlan, vxlan) or, for a veth, the peer's ifindex,
+  /** IFLA_LINK: the parent (macvlan, vlan, vxlan) or, for a veth, the peer's ifindex,
    * which lives in the namespace `linkNetnsId` when that is set. */
   parentIndex: number | undefined;
   /** Namespace id (as seen from here) of the namespace parentIndex lives in. */
@@ -92,6 +95,7 @@ export interface Link {
   vxlan?: VxlanInfo;
   bridge?: BridgeInfo;
   macvlan?: MacvlanInfo;
+  vlan?: VlanInfo;
 }
 
 /** Changes to an existing link, all applied by one request. The kernel
@@ -176,7 +180,7 @@ export function linkAdd(sock: NetlinkSocket, spec: LinkSpec): void {
   }
   const master = spec.master === undefined ? undefined : linkIndex(sock, spec.master);
   let parent: number | undefined;
-  if (spec.kind === "macvlan") parent = linkIndex(sock, spec.parent);
+  if (spec.kind === "macvlan" || spec.kind === "vlan") parent = linkIndex(sock, spec.parent);
   if (spec.kind === "vxlan" && spec.parent !== undefined) parent = linkIndex(sock, spec.parent);
   const peerNamespace = spec.kind === "veth" ? spec.peerNamespace : undefined;
 
@@ -208,6 +212,9 @@ export function linkAdd(sock: NetlinkSocket, spec: LinkSpec): void {
       case "macvlan":
         data = macvlanInfoData(spec);
         break;
+      case "vlan":
+        data = vlanInfoData(spec);
+        break;
       case "dummy":
         break;
     }
@@ -222,7 +229,7 @@ export function linkAdd(sock: NetlinkSocket, spec: LinkSpec): void {
         spec.txQueueLen !== undefined && attr.u32(IFLA_TXQLEN, spec.txQueueLen),
         master !== undefined && attr.u32(IFLA_MASTER, master),
         nsFd !== undefined && attr.u32(IFLA_NET_NS_FD, nsFd),
-        spec.kind === "macvlan" && parent !== undefined && attr.u32(IFLA_LINK, parent),
+        (spec.kind === "macvlan" || spec.kind === "vlan") && parent !== undefined && attr.u32(IFLA_LINK, parent),
         attr.nested(IFLA_LINKINFO, [attr.str(IFLA_INFO_KIND, spec.kind), data.length > 0 && attr.nested(IFLA_INFO_DATA, data)]),
       ],
       operation,
@@ -334,6 +341,7 @@ export function decodeLink(message: NlMessage): Link {
     if (kind === "vxlan") link.vxlan = decodeVxlan(data);
     else if (kind === "bridge") link.bridge = decodeBridge(data);
     else if (kind === "macvlan") link.macvlan = decodeMacvlan(data);
+    else if (kind === "vlan") link.vlan = decodeVlan(data);
   }
   return link;
 }

@@ -150,6 +150,14 @@ export const MACVLAN_MODE_BRIDGE = 4;
 export const MACVLAN_MODE_PASSTHRU = 8;
 export const MACVLAN_MODE_SOURCE = 16;
 
+// linux/if_link.h: 802.1q sub-interfaces ("vlan" kind)
+export const IFLA_VLAN_ID = 1;
+export const IFLA_VLAN_FLAGS = 2;
+export const IFLA_VLAN_PROTOCOL = 5;
+/** Ethertypes of the VLAN tag (linux/if_ether.h). */
+export const ETH_P_8021Q = 0x8100;
+export const ETH_P_8021AD = 0x88a8;
+
 // --- linux/if_addr.h ----------------------------------------------------------------
 export const IFA_ADDRESS = 1;
 export const IFA_LOCAL = 2;
