@@ -157,7 +157,11 @@ export async function deleteEndpoint(ctx: ControllerContext, rec: EndpointRecord
     const net = ctx.networks.get(rec.networkId);
     if (!net) throw new NotFoundError(`network ${rec.networkId} of endpoint ${rec.name} not found`);
     const { driver } = ctx.drivers.get(net.driver);
-    await driver.deleteEndpoint(net.id, rec.id);
+    await driver.deleteEndpoint(net.id, rec.id).catch((err: unknown) => {
+      // libnetwork goes on when a plugin fails to delete an endpoint: a plugin that died
+      // must not leave a record (and an address) no one can remove. Built-in drivers still fail it.
+      if (driver.isBuiltIn()) throw err;
+    });
     // In a cluster a failed release must fail the deletion (to be retried), or the address would leak for good.
     await releaseHeldAddresses(ctx.ipams.get(net.ipamDriver).ipam, rec, isClusterNetwork(ctx, net));
     // Unregistered last: while the cluster still lists it, nobody can delete the network under it.
