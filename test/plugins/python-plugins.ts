@@ -84,9 +84,10 @@ def create_network(b):
     generic = b["Options"].get("com.docker.network.generic") or {}
     gw = b["IPv4Data"][0].get("Gateway") if b["IPv4Data"] else None
     NETWORKS[nid] = {"generic": generic, "gateway": gw}
-    ip("link", "add", bridge(nid), "type", "bridge")
+    # cnm replays CreateNetwork when it restarts: a bridge that is there already is adopted.
+    ip("link", "add", bridge(nid), "type", "bridge", check=False)
     if gw:
-        ip("addr", "add", gw, "dev", bridge(nid))
+        ip("addr", "replace", gw, "dev", bridge(nid))
     ip("link", "set", bridge(nid), "up")
     return {}
 
