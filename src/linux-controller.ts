@@ -17,6 +17,9 @@ import type { RestoreReport } from "./controller/restore.js";
 import type { GlobalStore } from "./controller/global-store.js";
 import type { Ipam } from "./ipamapi/index.js";
 import { ByScopeIpam } from "./ipam/by-scope-ipam.js";
+import { Plugins, type PluginClientOptions } from "./plugins/index.js";
+import { loadRemoteDriver } from "./drivers/remote/load.js";
+import { loadRemoteIpam } from "./ipam/remote/load.js";
 
 export interface LinuxControllerOptions {
   /**
@@ -57,6 +60,16 @@ export interface LinuxControllerOptions {
   readonly selfNode?: { readonly address: string; readonly bindAddress: string };
   /** A peer record the overlay could not program (malformed, or refused by the kernel); default: ignored. */
   readonly onPeerError?: (error: unknown, context: { nid: string; key: string }) => void;
+  /**
+   * Directories searched, in order, for network and IPAM plugins (Docker's
+   * legacy plugins: `<name>.sock`, `<name>.spec`, `<name>.json`) when a
+   * network names a driver cnm does not have. Default: /run/cnm/plugins,
+   * /run/docker/plugins, /etc/docker/plugins, /usr/lib/docker/plugins.
+   * An empty list turns plugins off.
+   */
+  readonly pluginDirs?: readonly string[];
+  /** Timeouts and retries of plugin calls (defaults: Docker's 30 s). */
+  readonly pluginClient?: PluginClientOptions;
 }
 
 /**
@@ -85,6 +98,7 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
   });
   const macvlan = new MacvlanDriver({ prefix, host });
   const ipam = new DefaultIpam({ hostRoutes: () => host.routeList({ family: 4 }).concat(host.routeList({ family: 6 })).map((r) => r.dst) });
+  const plugins = options.pluginDirs?.length === 0 ? undefined : new Plugins({ ...options.pluginClient, ...(options.pluginDirs ? { dirs: options.pluginDirs } : {}) });
   const controller = await Controller.create({
     prefix,
     runDir: options.runDir ?? `/run/cnm/${prefix}`,
@@ -104,6 +118,7 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
         capability: { requiresMACAddress: false, requiresRequestReplay: true },
       },
     ],
+    ...(plugins ? { driverLoader: (name: string) => loadRemoteDriver(plugins, name), ipamLoader: (name: string) => loadRemoteIpam(plugins, name) } : {}),
     ...(options.store ? { store: options.store } : {}),
     ...(options.agent ? { agent: options.agent } : {}),
     ...(options.globalStore ? { globalStore: options.globalStore } : {}),

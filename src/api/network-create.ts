@@ -10,11 +10,12 @@ import type { IpamConfigBody, NetworkCreateBody } from "./schemas.js";
 /** Names Docker reserves for its own networks: never created through the API, never removed or pruned. */
 export const PREDEFINED_NETWORKS: readonly string[] = ["bridge", "host", "none", "default"];
 
+/** What may name a driver or a plugin (Docker's plugin references, e.g. "vendor/name:tag"). */
+const PLUGIN_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.:/-]{0,127}$/;
 const ENABLE_IPV4_OPTION = "com.docker.network.enable_ipv4";
 const ENABLE_IPV6_OPTION = "com.docker.network.enable_ipv6";
 
 export interface CreateContext {
-  readonly driverNames: readonly string[];
   /** False for API versions before 1.48, which had no EnableIPv4 (Docker ignores it there). */
   readonly honourEnableIPv4: boolean;
 }
@@ -29,7 +30,8 @@ export function toNetworkCreateRequest(body: NetworkCreateBody, ctx: CreateConte
   const name = checkObjectName("network", body.Name);
   if (PREDEFINED_NETWORKS.includes(name)) throw forbidden(`operation is not permitted on predefined ${name} network`);
   const driver = body.Driver || "bridge";
-  if (!ctx.driverNames.includes(driver)) throw notFound(`plugin "${printable(driver)}" not found`);
+  // Any other name may be a plugin: the controller looks it up and answers 404 when there is none.
+  if (!PLUGIN_NAME.test(driver)) throw notFound(`plugin "${printable(driver)}" not found`);
   if (body.Scope && body.Scope !== "local") {
     throw badRequest(`invalid scope "${printable(body.Scope)}": cnm networks are local to this host (scope "local")`);
   }
@@ -45,7 +47,7 @@ export function toNetworkCreateRequest(body: NetworkCreateBody, ctx: CreateConte
   const enableIPv6 = body.EnableIPv6 ?? optionBool(options, ENABLE_IPV6_OPTION) ?? false;
 
   const ipamDriver = body.IPAM?.Driver || "default";
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.:/-]{0,127}$/.test(ipamDriver)) throw notFound(`plugin "${printable(ipamDriver)}" not found`);
+  if (!PLUGIN_NAME.test(ipamDriver)) throw notFound(`plugin "${printable(ipamDriver)}" not found`);
   const config = checkIpamConfigs(body.IPAM?.Config ?? []);
 
   return {

@@ -56,7 +56,6 @@ export function registerNetworkRoutes(app: FastifyInstance, controller: ApiContr
 
   app.post<{ Body: NetworkCreateBody }>("/networks/create", jsonBody(networkCreateSchema), async (req, reply) => {
     const request = toNetworkCreateRequest(req.body, {
-      driverNames: controller.driverNames(),
       honourEnableIPv4: versionAtLeast(req.raw, "1.48"),
     });
     const net = await controller.createNetwork(request);

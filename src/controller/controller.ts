@@ -4,10 +4,10 @@ import type { Ipam, Capability as IpamCapability } from "../ipamapi/index.js";
 import type { Osl } from "../osl/types.js";
 import { LocalAgent, type ClusterAgent } from "./cluster-agent.js";
 import type { ControllerContext } from "./context.js";
-import { DriverRegistry } from "./driver-registry.js";
+import { DriverRegistry, type DriverLoader } from "./driver-registry.js";
 import { createEndpoint, deleteEndpoint } from "./endpoint-ops.js";
 import { deleteLeftEndpoint, PendingDeletions } from "./left-endpoints.js";
-import { IpamRegistry } from "./ipam-registry.js";
+import { IpamRegistry, type IpamLoader } from "./ipam-registry.js";
 import { KeyedMutex } from "./keyed-mutex.js";
 import { resolveRef } from "./lookup.js";
 import { createNetwork, deleteNetwork } from "./network-ops.js";
@@ -33,6 +33,10 @@ export interface ControllerOptions {
   readonly osl: Osl;
   readonly drivers: readonly DriverInit<unknown>[];
   readonly ipams: readonly { name: string; ipam: Ipam; capability: IpamCapability }[];
+  /** Loads a network driver the controller does not know (a plugin) when a network names it. */
+  readonly driverLoader?: DriverLoader;
+  /** Loads an IPAM driver the controller does not know (a plugin) when a network names it. */
+  readonly ipamLoader?: IpamLoader;
   readonly agent?: ClusterAgent;
   readonly store?: StateStore;
   /** The cluster's store of global-scope networks (etcd); absent on a host outside a cluster. */
@@ -87,8 +91,8 @@ export class Controller {
     const ctx: ControllerContext = {
       prefix: options.prefix,
       runDir: options.runDir,
-      drivers: new DriverRegistry(),
-      ipams: new IpamRegistry(),
+      drivers: new DriverRegistry(options.driverLoader),
+      ipams: new IpamRegistry(options.ipamLoader),
       agent: options.agent ?? new LocalAgent(),
       osl: options.osl,
       store: options.store ?? new MemoryStateStore(),

@@ -8,7 +8,8 @@ import type { ConnectRequest } from "./requests.js";
 import { ensureLive, isClusterNetwork, releaseIfUnused } from "./global-networks.js";
 import { finishPendingDeletion } from "./left-endpoints.js";
 import type { PortBinding } from "../driverapi/index.js";
-import type { Ipam } from "../ipamapi/index.js";
+import { MacAddressOption, type Ipam } from "../ipamapi/index.js";
+import { randomLocalMac } from "../inet/index.js";
 
 /**
  * Creates an endpoint on a network: an address from each family's pools
@@ -32,7 +33,7 @@ export async function createEndpoint(
   if (taken) throw new ConflictError(`endpoint with name ${req.name} already exists in network ${net.name}`);
   ctx.claimedNames.add(claim);
   try {
-    const { ipam } = ctx.ipams.get(net.ipamDriver);
+    const { ipam, capability } = ctx.ipams.get(net.ipamDriver);
     const rec: EndpointRecord = {
       id: newId(),
       name: req.name,
@@ -42,16 +43,19 @@ export async function createEndpoint(
       driverOpts: req.driverOpts ?? {},
     };
     if (req.macAddress) rec.mac = req.macAddress;
+    // An IPAM that allocates by MAC needs one before any address: libnetwork generates it then.
+    if (capability.requiresMACAddress && !rec.mac) rec.mac = randomLocalMac();
+    const addressOptions = capability.requiresMACAddress ? { [MacAddressOption]: rec.mac! } : undefined;
     try {
       if (net.ipv4.length > 0) {
-        const got = await allocateFrom(ipam, net.ipv4, req.ipv4Address, net.name);
+        const got = await allocateFrom(ipam, net.ipv4, req.ipv4Address, net.name, addressOptions);
         rec.address = got.address;
         rec.poolIdV4 = got.poolId;
       } else if (req.ipv4Address) {
         throw new InvalidParameterError(`network ${net.name} manages no addresses: cannot assign ${req.ipv4Address}`);
       }
       if (net.ipv6.length > 0) {
-        const got = await allocateFrom(ipam, net.ipv6, req.ipv6Address, net.name);
+        const got = await allocateFrom(ipam, net.ipv6, req.ipv6Address, net.name, addressOptions);
         rec.addressIPv6 = got.address;
         rec.poolIdV6 = got.poolId;
       }
@@ -104,11 +108,12 @@ async function allocateFrom(
   grants: readonly IpamGrant[],
   preferred: string | undefined,
   networkName: string,
+  options?: Readonly<Record<string, string>>,
 ): Promise<{ poolId: string; address: string }> {
   let lastError: unknown;
   for (const g of grants) {
     try {
-      const { address } = await ipam.requestAddress(g.poolId, preferred);
+      const { address } = await ipam.requestAddress(g.poolId, preferred, options);
       return { poolId: g.poolId, address };
     } catch (err) {
       lastError = err;
@@ -152,7 +157,11 @@ export async function deleteEndpoint(ctx: ControllerContext, rec: EndpointRecord
     const net = ctx.networks.get(rec.networkId);
     if (!net) throw new NotFoundError(`network ${rec.networkId} of endpoint ${rec.name} not found`);
     const { driver } = ctx.drivers.get(net.driver);
-    await driver.deleteEndpoint(net.id, rec.id);
+    await driver.deleteEndpoint(net.id, rec.id).catch((err: unknown) => {
+      // libnetwork goes on when a plugin fails to delete an endpoint: a plugin that died
+      // must not leave a record (and an address) no one can remove. Built-in drivers still fail it.
+      if (driver.isBuiltIn()) throw err;
+    });
     // In a cluster a failed release must fail the deletion (to be retried), or the address would leak for good.
     await releaseHeldAddresses(ctx.ipams.get(net.ipamDriver).ipam, rec, isClusterNetwork(ctx, net));
     // Unregistered last: while the cluster still lists it, nobody can delete the network under it.

@@ -46,9 +46,9 @@ export async function createNetwork(ctx: ControllerContext, req: NetworkCreateRe
   const nameError = validateName("network", req.name);
   if (nameError) throw new InvalidParameterError(nameError);
   const driverName = req.driver ?? "bridge";
-  const { driver, capability } = ctx.drivers.get(driverName);
+  const { driver, capability } = await ctx.drivers.resolve(driverName);
   const ipamDriver = req.ipam?.driver ?? "default";
-  const { ipam } = ctx.ipams.get(ipamDriver);
+  const { ipam } = await ctx.ipams.resolve(ipamDriver);
   const configs = req.ipam?.config ?? [];
   const v4Config = configs.filter((c) => !isV6Config(c));
   const v6Config = configs.filter((c) => isV6Config(c));

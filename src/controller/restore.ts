@@ -43,6 +43,14 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
     // A global network's record is the cluster's; the local copy is a cache for when the store is away.
     const net = (isClusterNetwork(ctx, stored) && ctx.networks.get(stored.id)) || stored;
     try {
+      // A plugin that is not up now fails only its own networks; their records stay for the next start.
+      await ctx.drivers.resolve(net.driver);
+      await ctx.ipams.resolve(net.ipamDriver);
+    } catch (err) {
+      report.failed.push(`network ${net.name}: driver "${net.driver}" or IPAM "${net.ipamDriver}" not available (${why(err)}); its record is kept`);
+      continue;
+    }
+    try {
       if (isClusterNetwork(ctx, net)) {
         await instantiateNetwork(ctx, net);
         ctx.liveNetworks.add(net.id);
@@ -100,7 +108,9 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
 }
 
 async function restoreNetwork(ctx: ControllerContext, net: NetworkRecord, poolIds: Map<string, string>): Promise<void> {
-  const { ipam } = ctx.ipams.get(net.ipamDriver);
+  const { ipam, capability } = ctx.ipams.get(net.ipamDriver);
+  // A driver that remembers its pools (a plugin without RequiresRequestReplay) keeps the stored ids.
+  if (!capability.requiresRequestReplay) return instantiateNetwork(ctx, net);
   const space = await addressSpaceOf(ctx, net);
   const replay = async (grants: IpamGrant[], configs: readonly IpamConfig[], v6: boolean): Promise<IpamGrant[]> => {
     const out: IpamGrant[] = [];
@@ -138,7 +148,8 @@ async function restoreEndpoint(ctx: ControllerContext, net: NetworkRecord, ep: E
 }
 
 async function replayAddresses(ctx: ControllerContext, net: NetworkRecord, ep: EndpointRecord, poolIds: Map<string, string>): Promise<void> {
-  const { ipam } = ctx.ipams.get(net.ipamDriver);
+  const { ipam, capability } = ctx.ipams.get(net.ipamDriver);
+  if (!capability.requiresRequestReplay) return;
   if (ep.poolIdV4 && ep.address) {
     ep.poolIdV4 = poolIds.get(ep.poolIdV4) ?? ep.poolIdV4;
     await ipam.requestAddress(ep.poolIdV4, plain(ep.address));

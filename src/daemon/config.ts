@@ -20,6 +20,8 @@ export interface DaemonConfig {
   readonly prefix: string;
   /** Remove every network, sandbox and kernel object of this data root, then the data root itself, and exit. */
   readonly purge: boolean;
+  /** Directories searched for network and IPAM plugins (--plugin-dir, repeatable); absent: the defaults. */
+  readonly pluginDirs?: readonly string[];
   /** Set when the host is in a cluster (--cluster-store and its companions). */
   readonly cluster?: ClusterConfig;
 }
@@ -38,6 +40,9 @@ Options:
   --log-level LEVEL   error, warn, info or debug (default info)
   --prefix PREFIX     prefix of kernel object names, 1-6 of [a-z0-9] (default: cnm for the
                       default data root, else derived from the data root)
+  --plugin-dir DIR    where network and IPAM plugins are found (<name>.sock, <name>.spec,
+                      <name>.json); repeatable, searched in order (default /run/cnm/plugins,
+                      /run/docker/plugins, /etc/docker/plugins, /usr/lib/docker/plugins)
   --purge             remove every network and sandbox of this data root (kernel objects,
                       firewall tables, the store itself) and exit
   -h, --help          this text
@@ -72,6 +77,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" 
         "log-level": { type: "string" },
         prefix: { type: "string" },
         purge: { type: "boolean" },
+        "plugin-dir": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
         ...CLUSTER_OPTIONS,
       },
@@ -88,5 +94,14 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" 
   const prefix = v.prefix ?? defaultPrefix(dataRoot);
   if (!/^[a-z][a-z0-9]{0,5}$/.test(prefix)) throw new UsageError(`--prefix: "${prefix}" must be 1-6 of [a-z0-9], starting with a letter`);
   const cluster = parseClusterFlags(v);
-  return { dataRoot, socket: resolve(v.socket ?? DEFAULT_SOCKET), logLevel, prefix, purge: v.purge ?? false, ...(cluster ? { cluster } : {}) };
+  const pluginDirs = v["plugin-dir"]?.map((d) => resolve(d));
+  return {
+    dataRoot,
+    socket: resolve(v.socket ?? DEFAULT_SOCKET),
+    logLevel,
+    prefix,
+    purge: v.purge ?? false,
+    ...(pluginDirs ? { pluginDirs } : {}),
+    ...(cluster ? { cluster } : {}),
+  };
 }

@@ -1,4 +1,5 @@
 /** MAC (link-layer) addresses: text <-> bytes, and what may name an interface. */
+import { randomBytes } from "node:crypto";
 
 const MAC_PATTERN = /^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i;
 
@@ -27,4 +28,11 @@ export function isMulticastMac(mac: Uint8Array): boolean {
 
 export function isZeroMac(mac: Uint8Array): boolean {
   return mac.every((b) => b === 0);
+}
+
+/** A random locally administered unicast MAC (as libnetwork's GenerateRandomMAC). */
+export function randomLocalMac(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0]! & 0xfe) | 0x02;
+  return formatMac(b);
 }

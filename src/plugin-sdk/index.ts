@@ -1,0 +1,1 @@
+export { servePlugin, type PluginServer, type PluginServerOptions } from "./server.js";
