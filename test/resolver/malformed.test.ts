@@ -46,7 +46,7 @@ function send(packet: Buffer): void {
 }
 
 /** Replies that arrive within `ms` after sending `packet`. */
-async function exchange(packet: Buffer, ms = 300): Promise<Buffer[]> {
+async function exchange(packet: Buffer, ms = 150): Promise<Buffer[]> {
   replies.length = 0;
   send(packet);
   await new Promise((r) => setTimeout(r, ms));
