@@ -3,8 +3,10 @@
  * resolver needs it: it reads the header, the one question and the OPT
  * record of a query, and relays everything else as opaque bytes. A
  * hand-written reader because it runs once per query on the hot path and
- * allocates nothing but the lower-case name (a general codec decodes every
- * record into objects: see the report in bench/dns.ts for the numbers).
+ * allocates nothing but the lower-case name. Measured on this machine for
+ * one A query and its answer: dns-packet decode + encode 0.18-0.28 M/s,
+ * this reader + LocalAnswers 0.67-1.06 M/s (3.7x). dns-packet stays the
+ * codec of the tests' upstreams and clients.
  */
 
 export const HEADER_SIZE = 12;
