@@ -134,6 +134,7 @@ static napi_value init(napi_env env, napi_value exports) {
   cnm_init_socket(env, exports);
   cnm_init_netns(env, exports);
   cnm_init_subscribe(env, exports);
+  cnm_init_inet_socket(env, exports);
   return exports;
 }
 

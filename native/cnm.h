@@ -45,6 +45,7 @@ void cnm_ns_leave(int saved);
 napi_value cnm_init_socket(napi_env env, napi_value exports);
 napi_value cnm_init_netns(napi_env env, napi_value exports);
 napi_value cnm_init_subscribe(napi_env env, napi_value exports);
+napi_value cnm_init_inet_socket(napi_env env, napi_value exports);
 
 /* Adds a function property to exports. */
 bool cnm_export(napi_env env, napi_value exports, const char *name, napi_callback fn);

@@ -22,6 +22,18 @@ export interface NativeAddon {
   /** One datagram; throws ETIMEDOUT when the receive timeout expires. */
   socketRecv(fd: number): Buffer;
   socketClose(fd: number): void;
+  /** Opens a non-blocking IP socket (UDP, or TCP when `stream`) inside the
+   * namespace at `nsPath` (null: here), bound to `address`:`port` when either
+   * is given (null and 0: unbound), listening when `backlog` > 0. The fd stays
+   * in that namespace; hand it to Node's dgram/net. */
+  inetSocketOpen(
+    nsPath: string | null,
+    family: 4 | 6,
+    stream: boolean,
+    address: string | null,
+    port: number,
+    backlog: number,
+  ): number;
   /** Creates a namespace pinned by a bind mount on `path` (EEXIST if present). */
   netnsCreate(path: string): void;
   /** Unmounts and unlinks `path` (ENOENT if absent). */
