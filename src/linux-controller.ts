@@ -17,6 +17,7 @@ import type { RestoreReport } from "./controller/restore.js";
 import type { GlobalStore } from "./controller/global-store.js";
 import type { Ipam } from "./ipamapi/index.js";
 import { ByScopeIpam } from "./ipam/by-scope-ipam.js";
+import { startResolver } from "./resolver/index.js";
 import { Plugins, type PluginClientOptions } from "./plugins/index.js";
 import { loadRemoteDriver } from "./drivers/remote/load.js";
 import { loadRemoteIpam } from "./ipam/remote/load.js";
@@ -58,6 +59,15 @@ export interface LinuxControllerOptions {
    * rebuilds its joins.
    */
   readonly selfNode?: { readonly address: string; readonly bindAddress: string };
+  /**
+   * Docker's embedded DNS at 127.0.0.11 in every sandbox on a network that
+   * serves names (all but the default bridge, host and none): sandboxes find
+   * each other by name and alias, other names go to the host's resolvers.
+   * Default true.
+   */
+  readonly embeddedDns?: boolean;
+  /** A sandbox's resolver could not start, or met a problem it carried on past; default: ignored. */
+  readonly onResolverError?: (err: unknown, sandbox: string) => void;
   /** A peer record the overlay could not program (malformed, or refused by the kernel); default: ignored. */
   readonly onPeerError?: (error: unknown, context: { nid: string; key: string }) => void;
   /**
@@ -123,6 +133,8 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
     ...(options.agent ? { agent: options.agent } : {}),
     ...(options.globalStore ? { globalStore: options.globalStore } : {}),
     ...(options.nodeName ? { nodeName: options.nodeName } : {}),
+    ...(options.embeddedDns === false ? {} : { resolverFactory: startResolver }),
+    ...(options.onResolverError ? { onResolverError: options.onResolverError } : {}),
     teardown: async () => {
       await stopWatching?.();
       await firewall.removeAll();

@@ -21,7 +21,7 @@ describe("embedded DNS across hosts (overlay, gossip name records)", () => {
     return r.stdout;
   };
   const dig = async (h: TestbedHost, sandbox: string, ...query: string[]): Promise<string[]> => {
-    const out = await cnm(h, ["sandbox", "exec", sandbox, "--", "dig", "@127.0.0.11", "+short", "+tries=1", "+time=2", ...query]);
+    const out = await cnm(h, ["sandbox", "exec", sandbox, "--", "dig", "@127.0.0.11", "+short", "+tries=1", "+time=4", ...query]);
     return out.split("\n").filter((l) => l !== "" && !l.startsWith(";"));
   };
   const address = async (h: TestbedHost, sandbox: string): Promise<string> => {

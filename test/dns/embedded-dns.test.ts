@@ -22,11 +22,11 @@ describe("embedded DNS in sandboxes (single host)", () => {
   };
   /** dig inside the sandbox, asking its embedded DNS; the answer section's data, one per line. */
   const dig = async (sandbox: string, ...query: string[]): Promise<string[]> => {
-    const out = await cnm(["sandbox", "exec", sandbox, "--", "dig", "@127.0.0.11", "+short", "+tries=1", "+time=2", ...query]);
+    const out = await cnm(["sandbox", "exec", sandbox, "--", "dig", "@127.0.0.11", "+short", "+tries=1", "+time=4", ...query]);
     return out.split("\n").filter((l) => l !== "" && !l.startsWith(";"));
   };
   const digStatus = async (sandbox: string, ...query: string[]): Promise<string> => {
-    const out = await cnm(["sandbox", "exec", sandbox, "--", "dig", "@127.0.0.11", "+tries=1", "+time=2", ...query]);
+    const out = await cnm(["sandbox", "exec", sandbox, "--", "dig", "@127.0.0.11", "+tries=1", "+time=4", ...query]);
     return /status: (\w+)/.exec(out)?.[1] ?? `no status in: ${out}`;
   };
   const inspect = async (sandbox: string): Promise<{ Networks: Record<string, { IPAddress: string; GlobalIPv6Address: string }> }> =>
