@@ -45,6 +45,8 @@ let measuring = false;
 let stopped = false;
 let lost = 0;
 let errors = 0;
+/** Every answer, warm-up included: what the server's CPU time over the whole run paid for. */
+let answered = 0;
 
 const socket = createSocket("udp4");
 
@@ -59,6 +61,7 @@ socket.on("message", (msg) => {
   const slot = msg.readUInt16BE(0);
   if (slot >= outstanding || sentAt[slot] === 0) return;
   const now = performance.now();
+  answered++;
   if ((msg[3]! & 0xf) !== 0 || msg.readUInt16BE(6) === 0) errors++;
   if (measuring) {
     if (count === latencies.length) {
@@ -95,9 +98,12 @@ function start(): void {
       const elapsed = performance.now() - started;
       const sorted = latencies.subarray(0, count).sort();
       const pct = (p: number): number => (count === 0 ? NaN : sorted[Math.min(count - 1, Math.floor((p / 100) * count))]!);
-      console.log(JSON.stringify({ qps: (count * 1000) / elapsed, p50_ms: pct(50), p99_ms: pct(99), completed: count, lost, errors }));
       clearInterval(sweep);
-      setTimeout(() => socket.close(), 50);
+      // The answers still in flight are counted before reporting.
+      setTimeout(() => {
+        socket.close();
+        console.log(JSON.stringify({ qps: (count * 1000) / elapsed, p50_ms: pct(50), p99_ms: pct(99), completed: count, answered, lost, errors }));
+      }, 50);
     }, durationMs);
   }, warmupMs);
 }

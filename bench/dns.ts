@@ -32,6 +32,8 @@ interface LoadResult {
   p50_ms: number;
   p99_ms: number;
   completed: number;
+  /** Answers over the whole run, warm-up included. */
+  answered: number;
   lost: number;
   errors: number;
 }
@@ -109,6 +111,18 @@ async function load(sandbox: string, server: string, source: string, name: strin
   return JSON.parse(stdout.trim().split("\n").pop()!) as LoadResult;
 }
 
+/** CPU time (user + system, every thread) a process has used, in microseconds; this process's own for "self". */
+function cpuMicros(pid: number | "self"): number {
+  if (pid === "self") {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  }
+  // Fields 14 and 15 of /proc/PID/stat (after the parenthesised name): utime and stime, in clock ticks (100/s).
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
 const round = (n: number, digits = 3): number => Number(n.toFixed(digits));
 
 async function main(): Promise<void> {
@@ -146,6 +160,8 @@ async function main(): Promise<void> {
     }
 
     const results: Record<string, LoadResult> = {};
+    /** Server CPU microseconds per answer: what a query costs the server, whatever the generator can send. */
+    const cpuPerAnswer: Record<string, number> = {};
     for (const [key, server, source, name] of [
       ["cnm_local", "127.0.0.11", "127.0.0.1", LOCAL_NAME],
       ["aardvark_local", GATEWAY, CLIENT, LOCAL_NAME],
@@ -153,8 +169,13 @@ async function main(): Promise<void> {
       ["aardvark_forwarded", GATEWAY, CLIENT, FOREIGN_NAME],
     ] as const) {
       console.log(`[dns] ${key}: ${seconds} s, ${outstanding} outstanding...`);
+      const serverPid = key.startsWith("cnm") ? ("self" as const) : aardvarkPid;
+      const cpuBefore = cpuMicros(serverPid);
       const r = await load(sandbox, server, source, name, seconds, outstanding);
-      console.log(`[dns] ${key}: ${Math.round(r.qps)} q/s, p50 ${round(r.p50_ms)} ms, p99 ${round(r.p99_ms)} ms, lost ${r.lost}, errors ${r.errors}`);
+      cpuPerAnswer[key] = (cpuMicros(serverPid) - cpuBefore) / r.answered;
+      console.log(
+        `[dns] ${key}: ${Math.round(r.qps)} q/s, p50 ${round(r.p50_ms)} ms, p99 ${round(r.p99_ms)} ms, lost ${r.lost}, errors ${r.errors}, server CPU ${round(cpuPerAnswer[key]!, 1)} us/answer`,
+      );
       results[key] = r;
     }
     const r = results as Record<"cnm_local" | "aardvark_local" | "cnm_forwarded" | "aardvark_forwarded", LoadResult>;
@@ -167,12 +188,16 @@ async function main(): Promise<void> {
         aardvark_local_qps: Math.round(r.aardvark_local.qps),
         speedup_vs_aardvark: round(r.cnm_local.qps / r.aardvark_local.qps, 2),
         p99_local_ms: round(r.cnm_local.p99_ms),
+        cpu_us_per_local_query: round(cpuPerAnswer.cnm_local!, 1),
+        aardvark_cpu_us_per_local_query: round(cpuPerAnswer.aardvark_local!, 1),
         aardvark_p99_local_ms: round(r.aardvark_local.p99_ms),
         forwarded_qps: Math.round(r.cnm_forwarded.qps),
         aardvark_forwarded_qps: Math.round(r.aardvark_forwarded.qps),
         forwarded_speedup_vs_aardvark: round(r.cnm_forwarded.qps / r.aardvark_forwarded.qps, 2),
         p99_forwarded_ms: round(r.cnm_forwarded.p99_ms),
         aardvark_p99_forwarded_ms: round(r.aardvark_forwarded.p99_ms),
+        cpu_us_per_forwarded_query: round(cpuPerAnswer.cnm_forwarded!, 1),
+        aardvark_cpu_us_per_forwarded_query: round(cpuPerAnswer.aardvark_forwarded!, 1),
       }),
     );
   } finally {
