@@ -80,6 +80,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
         log.info(`restored ${r.networks} networks, ${r.endpoints} endpoints, ${r.sandboxes} sandboxes (${r.kept} joins kept, ${r.rebuilt} rebuilt, ${r.removed} interrupted connects undone)`);
         for (const f of r.failed) log.warn(`not restored: ${f}`);
       },
+      onResolverError: (err, sandbox) => log.warn(`embedded DNS of sandbox ${sandbox}: ${err instanceof Error ? err.message : String(err)}`),
       onFirewallEvent: (e) => {
         if (e.kind === "restored") log.warn(`firewall rules put back: ${e.reason}`);
         else if (e.kind === "repair-failed") log.error(`firewall repair failed: ${e.reason}: ${e.error.message}`);
