@@ -51,7 +51,7 @@ export interface ControllerOptions {
    * sandboxes get plain nameservers in their resolv.conf.
    */
   readonly resolverFactory?: ResolverFactory;
-  /** A resolver that could not start or reported a problem; default: ignored. */
+  /** A resolver that could not start (a ResolverStartError) or met a problem it carried on past; default: ignored. */
   readonly onResolverError?: (err: unknown, sandbox: string) => void;
   /** Run by destroyAll() after every object is gone (e.g. removing the firewall's tables). */
   readonly teardown?: () => Promise<void>;

@@ -95,6 +95,14 @@ export function upstreamsOf(sb: SandboxRecord, hostNameservers: readonly string[
   return servers.map((address) => (isLoopback(address) ? { address, fromHost: true } : { address }));
 }
 
+/** A sandbox's resolver could not start: the sandbox keeps plain nameservers. */
+export class ResolverStartError extends Error {
+  constructor(sandbox: string, cause: unknown) {
+    super(`embedded DNS of sandbox ${sandbox} not started: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "ResolverStartError";
+  }
+}
+
 /**
  * The running resolvers, one per sandbox that joined a network serving
  * names. A resolver, once started, stays until the sandbox goes (Docker's
@@ -132,7 +140,7 @@ export class SandboxResolvers {
         upstreams,
         onError: (err) => this.onError(err, sb.name),
       }).catch((err: unknown) => {
-        this.onError(err, sb.name);
+        this.onError(new ResolverStartError(sb.name, err), sb.name);
         this.running.delete(sb.id);
         return undefined;
       });
