@@ -63,10 +63,13 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
       report.failed.push(`network ${net.name}: ${why(err)}`);
     }
   }
+  /** Endpoints whose network is not back (e.g. its plugin is down): their sandboxes keep them for a later start. */
+  const awaiting = new Set<string>();
   for (const ep of endpoints) {
     const net = ctx.networks.get(ep.networkId);
     if (!net) {
-      report.failed.push(`endpoint ${ep.name}: its network ${ep.networkId} was not restored`);
+      report.failed.push(`endpoint ${ep.name}: its network ${ep.networkId} was not restored; its record is kept`);
+      awaiting.add(ep.id);
       continue;
     }
     try {
@@ -79,7 +82,7 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
   }
   for (const sb of sandboxes) {
     try {
-      await restoreSandbox(ctx, sb, report);
+      await restoreSandbox(ctx, sb, report, awaiting);
       report.sandboxes++;
     } catch (err) {
       report.failed.push(`sandbox ${sb.name}: ${why(err)}`);
@@ -160,7 +163,7 @@ async function replayAddresses(ctx: ControllerContext, net: NetworkRecord, ep: E
   }
 }
 
-async function restoreSandbox(ctx: ControllerContext, sb: SandboxRecord, report: RestoreReport): Promise<void> {
+async function restoreSandbox(ctx: ControllerContext, sb: SandboxRecord, report: RestoreReport, awaiting: ReadonlySet<string>): Promise<void> {
   const survived = sb.useHostNetwork || existsSync(sb.key);
   if (!survived) {
     const name = sb.key.slice(sb.key.lastIndexOf("/") + 1);
@@ -174,6 +177,7 @@ async function restoreSandbox(ctx: ControllerContext, sb: SandboxRecord, report:
     .map((id) => ctx.endpoints.get(id))
     .filter((e): e is EndpointRecord => e?.join !== undefined)
     .sort((a, b) => a.join!.order - b.join!.order);
+  const kept = sb.endpoints.filter((id) => awaiting.has(id));
   sb.endpoints = [];
   delete sb.gatewayEndpoint;
   for (const ep of joined) {
@@ -185,7 +189,7 @@ async function restoreSandbox(ctx: ControllerContext, sb: SandboxRecord, report:
       await joinLocked(ctx, sb, ep, {
         priority: previous.priority,
         order: previous.order,
-        ...(live ? { liveIfName: previous.ifName! } : {}),
+        ...(live ? { liveIfName: previous.ifName!, previous } : {}),
       });
       if (live) report.kept++;
       else report.rebuilt++;
@@ -193,5 +197,8 @@ async function restoreSandbox(ctx: ControllerContext, sb: SandboxRecord, report:
       report.failed.push(`endpoint ${ep.name} in sandbox ${sb.name}: ${why(err)}`);
     }
   }
+  // Saved with the sandbox, so the start that finds their network again joins them
+  // rather than taking them for what an interrupted connect left.
+  sb.endpoints.push(...kept);
   await ctx.store.putSandbox(sb);
 }

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.js";
 import type { ControllerContext } from "./context.js";
-import { EndpointJoinInfo, emptyJoinResult } from "./endpoint-info.js";
+import { EndpointJoinInfo, emptyJoinResult, type JoinResult } from "./endpoint-info.js";
 import { deleteLeftEndpoint } from "./left-endpoints.js";
 import { selectGatewayEndpoint } from "./gateway.js";
 import { newId, shortId, validateName } from "./ids.js";
@@ -111,6 +111,8 @@ export interface JoinMode {
   readonly order: number;
   /** The interface to keep: it exists in the sandbox already; the driver only rebuilds its state. */
   readonly liveIfName?: string;
+  /** With liveIfName: what the join decided before the restart. */
+  readonly previous?: JoinRecord;
 }
 
 /** join() for a caller that holds the sandbox's lock. */
@@ -128,7 +130,14 @@ export async function joinLocked(ctx: ControllerContext, sb: SandboxRecord, ep: 
   const { driver } = ctx.drivers.get(net.driver);
   const result = emptyJoinResult();
   const restore = mode.liveIfName !== undefined;
-  await driver.join(net.id, ep.id, sb.key, new EndpointJoinInfo(result), { driverOpts: ep.driverOpts, restore });
+  if (restore && mode.previous && !driver.isBuiltIn()) {
+    // A plugin cannot be told a join is a restore (the protocol has no such
+    // field) and would make its interface again: as Docker, it is not asked;
+    // the join it answered before the restart stands.
+    replayJoin(result, mode.previous);
+  } else {
+    await driver.join(net.id, ep.id, sb.key, new EndpointJoinInfo(result), { driverOpts: ep.driverOpts, restore });
+  }
   const undo: (() => Promise<void>)[] = [() => driver.leave(net.id, ep.id)];
   const named = servesNames(net);
   try {
@@ -199,6 +208,13 @@ async function startResolver(ctx: ControllerContext, sb: SandboxRecord): Promise
   if (!ctx.resolvers.enabled || ctx.resolvers.has(sb.id)) return;
   const upstreams = upstreamsOf(sb, parseResolvConf(hostResolvConf()).nameservers);
   if (await ctx.resolvers.ensure(sb, sandboxRecords(ctx, sb), upstreams)) updateResolvConf(ctx.runDir, sb, upstreams);
+}
+
+function replayJoin(result: JoinResult, previous: JoinRecord): void {
+  if (previous.gateway) result.gateway = previous.gateway;
+  if (previous.gatewayIPv6) result.gatewayIPv6 = previous.gatewayIPv6;
+  result.staticRoutes.push(...previous.staticRoutes);
+  result.disableGatewayService = previous.disableGatewayService;
 }
 
 class ForbiddenHostMixError extends ConflictError {

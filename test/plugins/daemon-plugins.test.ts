@@ -106,6 +106,8 @@ describe("plugins through cnmd and the HTTP API", () => {
   });
 
   it("a network whose plugin is down at restart is kept, and back once the plugin is up", async () => {
+    const before = (await call("GET", "/sandboxes/p1")).json;
+    assert.ok(before.Networks.py, "p1 is on py before the restart");
     await cnmd.stop();
     await net.kill();
     // Gone as a stopped plugin goes, socket and all (a socket left behind would be retried for Docker's 30 s).
@@ -119,5 +121,9 @@ describe("plugins through cnmd and the HTTP API", () => {
     const back = await call("GET", "/networks/py");
     assert.equal(back.status, 200);
     assert.equal(back.json.Driver, "pynet");
+    // The sandboxes kept their endpoints on it through the start that could not restore it.
+    const after = (await call("GET", "/sandboxes/p1")).json;
+    assert.equal(after.Networks.py?.EndpointID, before.Networks.py.EndpointID, `p1 keeps its endpoint on py; cnmd log:\n${cnmd.readLog().slice(-3000)}`);
+    assert.equal(after.Networks.py?.IPAddress, before.Networks.py.IPAddress);
   });
 });
