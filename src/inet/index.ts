@@ -38,4 +38,4 @@ export {
   comparePrefixes,
 } from "./prefix.js";
 export { type IpAddress, type IpPrefix, parseIp, formatIp, parsePrefix, formatPrefix, networkOf, broadcastOf } from "./wire.js";
-export { parseMac, tryParseMac, formatMac, isMulticastMac, isZeroMac, randomLocalMac } from "./mac.js";
+export { parseMac, tryParseMac, formatMac, isMulticastMac, isZeroMac, randomLocalMac, macFromIPv4 } from "./mac.js";

@@ -31,6 +31,14 @@ export function isZeroMac(mac: Uint8Array): boolean {
 }
 
 /** A random locally administered unicast MAC (as libnetwork's GenerateRandomMAC). */
+/**
+ * Docker's MAC for an endpoint with an IPv4 address: 02:42 then the address's
+ * four bytes, so an address that comes back keeps the MAC neighbour caches hold.
+ */
+export function macFromIPv4(bytes: Uint8Array): string {
+  return formatMac(Uint8Array.of(0x02, 0x42, ...bytes.subarray(0, 4)));
+}
+
 export function randomLocalMac(): string {
   const b = randomBytes(6);
   b[0] = (b[0]! & 0xfe) | 0x02;

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomLocalMac } from "../../inet/index.js";
 import { existsSync, writeFileSync } from "node:fs";
 import type {
   DriverCallback,
@@ -45,13 +45,6 @@ interface BridgeNetwork {
   /** False when the user named a bridge that already existed: it stays on delete. */
   readonly ownsBridge: boolean;
   readonly endpoints: Map<string, BridgeEndpoint>;
-}
-
-/** A random locally administered unicast MAC, as Docker gives containers since 25.0. */
-function randomMac(): string {
-  const b = randomBytes(6);
-  b[0] = (b[0]! & 0xfe) | 0x02;
-  return [...b].map((x) => x.toString(16).padStart(2, "0")).join(":");
 }
 
 function plainIP(cidr: string | undefined): string | undefined {
@@ -191,7 +184,7 @@ export class BridgeDriver extends BaseDriver {
     const containerVeth = containerVethName(this.cfg.prefix, eid);
     let mac = ifInfo.macAddress();
     if (!mac) {
-      mac = randomMac();
+      mac = randomLocalMac(); // as Docker gives containers since 25.0
       ifInfo.setMacAddress(mac);
     }
     const ipv4 = plainIP(ifInfo.address());

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import type {
   DriverCallback,
@@ -11,7 +10,7 @@ import type {
   NetworkOptions,
 } from "../../driverapi/index.js";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../../errors.js";
-import { parseIpValue, prefixContainsIp, prefixesOverlap, tryParsePrefix } from "../../inet/index.js";
+import { macFromIPv4, parseIpValue, prefixContainsIp, prefixesOverlap, randomLocalMac, tryParsePrefix } from "../../inet/index.js";
 import { hasErrorCode, NetlinkHandle, parseIp } from "../../linux/index.js";
 import { BaseDriver } from "../base-driver.js";
 import { macvlanLinkName } from "./names.js";
@@ -42,22 +41,6 @@ interface MacvlanNetwork {
   /** True when the driver made the parent (sub-interface or dummy): it goes with the last network on it. */
   readonly ownsParent: boolean;
   readonly endpoints: Map<string, MacvlanEndpoint>;
-}
-
-/**
- * The MAC Docker's macvlan driver gives an endpoint with an IPv4 address:
- * 02:42 and the address, so that a container re-created with the same
- * address keeps the MAC the segment's neighbour caches hold.
- */
-function macFromIPv4(ip: string): string {
-  return [0x02, 0x42, ...parseIp(ip).bytes].map((x) => x.toString(16).padStart(2, "0")).join(":");
-}
-
-/** A random locally administered unicast MAC, for an endpoint with only IPv6 (as Docker). */
-function randomMac(): string {
-  const b = randomBytes(6);
-  b[0] = (b[0]! & 0xfe) | 0x02;
-  return [...b].map((x) => x.toString(16).padStart(2, "0")).join(":");
 }
 
 function plainIP(cidr: string | undefined): string | undefined {
@@ -120,7 +103,7 @@ export class MacvlanDriver extends BaseDriver {
     if (!ipv4 && !ipv6) throw new InvalidParameterError(`macvlan endpoint ${eid} has no address`);
     let mac = ifInfo.macAddress();
     if (!mac) {
-      mac = n.config.mode === "passthru" ? this.passthruMac(n) : ipv4 ? macFromIPv4(ipv4) : randomMac();
+      mac = n.config.mode === "passthru" ? this.passthruMac(n) : ipv4 ? macFromIPv4(parseIp(ipv4).bytes) : randomLocalMac();
       ifInfo.setMacAddress(mac);
     }
     n.endpoints.set(eid, {

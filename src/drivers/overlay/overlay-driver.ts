@@ -1,3 +1,4 @@
+import { macFromIPv4 } from "../../inet/index.js";
 import { existsSync } from "node:fs";
 import {
   DiscoveryType,
@@ -67,9 +68,8 @@ interface OverlayNetwork {
  * an endpoint re-created with the same address must keep the MAC their
  * neighbour caches hold.
  */
-function macFromIPv4(cidr: string): string {
-  const ip = parseIp(cidr.split("/")[0]!);
-  return [0x02, 0x42, ...ip.bytes].map((x) => x.toString(16).padStart(2, "0")).join(":");
+function overlayMac(cidr: string): string {
+  return macFromIPv4(parseIp(cidr.split("/")[0]!).bytes);
 }
 
 /** A PeerRecord's value checked and reduced to what the kernel is told. Throws when malformed. */
@@ -178,7 +178,7 @@ export class OverlayDriver extends BaseDriver {
     if (!subnet) throw new InvalidParameterError(`address ${address} is in no subnet of overlay network ${n.config.name}`);
     let mac = ifInfo.macAddress();
     if (!mac) {
-      mac = macFromIPv4(address);
+      mac = overlayMac(address);
       ifInfo.setMacAddress(mac);
     }
     n.endpoints.set(eid, {
