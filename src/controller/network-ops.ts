@@ -8,6 +8,7 @@ import type { NetworkCreateRequest } from "./requests.js";
 import { dropLocally, isClusterNetwork } from "./global-networks.js";
 import { servesNames } from "./sandbox-dns.js";
 import { followServiceTable } from "./service-feed.js";
+import { SERVICE_TABLE } from "./service-table.js";
 
 /** Drivers that manage no addresses (Docker skips IPAM for them). */
 const NO_IPAM_DRIVERS = new Set(["null", "host"]);
@@ -135,7 +136,12 @@ export async function instantiateNetwork(ctx: ControllerContext, net: NetworkRec
   const { driver } = ctx.drivers.get(net.driver);
   const space = await addressSpaceOf(ctx, net);
   const tables: string[] = [];
-  await driver.createNetwork(net.id, networkOptionsOf(net), { tableEventRegister: (t) => void tables.push(t) }, toIpamData(space, net.ipv4), toIpamData(space, net.ipv6));
+  const tableEventRegister = (t: string): void => {
+    // Each endpoint's entry there is the controller's (its name record, keyed by endpoint id): a driver's would clash with it.
+    if (t === SERVICE_TABLE) throw new InvalidParameterError(`the ${net.driver} driver registered table "${t}", which the controller keeps for name records`);
+    tables.push(t);
+  };
+  await driver.createNetwork(net.id, networkOptionsOf(net), { tableEventRegister }, toIpamData(space, net.ipv4), toIpamData(space, net.ipv6));
   if (net.scope === "local") return;
   try {
     await ctx.agent.joinNetwork(net.id);

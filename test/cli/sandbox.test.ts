@@ -205,7 +205,10 @@ describe("cnm sandbox exec", () => {
     try {
       assert.match(await ok(["sandbox", "exec", name, "--", "cat", "/etc/resolv.conf"]), /^search corp\.test$/m);
       assert.match(await ok(["sandbox", "exec", name, "--", "getent", "hosts", "db.internal"]), /^192\.0\.2\.44\s+db\.internal$/m);
-      assert.match(await ok(["sandbox", "exec", name, "--", "cat", "/etc/resolv.conf"]), /^nameserver 192\.0\.2\.53$/m);
+      // On a user network the sandbox asks the embedded DNS, which forwards to its --dns servers (as Docker writes it).
+      const conf = await ok(["sandbox", "exec", name, "--", "cat", "/etc/resolv.conf"]);
+      assert.match(conf, /^nameserver 127\.0\.0\.11$/m);
+      assert.match(conf, /^# ExtServers: \[192\.0\.2\.53\]$/m);
       assert.match(await ok(["sandbox", "exec", name, "--", "cat", "/etc/hosts"]), /\sfilehost\b/);
     } finally {
       await d.cnm(["sandbox", "rm", name]);

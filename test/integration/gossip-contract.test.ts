@@ -35,17 +35,17 @@ describe("driver-generic gossip through the controller", () => {
     const ep = await a.c.connect("g", "sa");
     await settle();
     assert.deepEqual(b.driver.heard, [
-      { type: driverapi.EventType.Create, nid, table: "endpoint_table", key: ep.endpoint.id, value: `A:${ep.endpoint.id.slice(0, 6)}` },
+      { type: driverapi.EventType.Create, nid, table: "gossip_test_table", key: ep.endpoint.id, value: `A:${ep.endpoint.id.slice(0, 6)}` },
     ]);
     assert.deepEqual(a.driver.heard, []);
-    assert.equal(cluster.table(nid, "endpoint_table").get(ep.endpoint.id)?.owner, "A");
+    assert.equal(cluster.table(nid, "gossip_test_table").get(ep.endpoint.id)?.owner, "A");
   });
 
   it("the entry lives exactly as long as the endpoint: leaving deletes it everywhere", async () => {
-    const eid = [...cluster.table(nid, "endpoint_table").keys()][0]!;
+    const eid = [...cluster.table(nid, "gossip_test_table").keys()][0]!;
     await a.c.disconnect("g", "sa");
     await settle();
-    assert.equal(cluster.table(nid, "endpoint_table").size, 0);
+    assert.equal(cluster.table(nid, "gossip_test_table").size, 0);
     const last = b.driver.heard.at(-1)!;
     assert.equal(last.type, driverapi.EventType.Delete);
     assert.equal(last.key, eid);
@@ -81,7 +81,7 @@ describe("driver-generic gossip through the controller", () => {
       await local.c.createSandbox({ name: "sl" });
       await local.c.connect("l", "sl");
       await settle();
-      assert.equal(cluster.table(net.id, "endpoint_table").size, 0);
+      assert.equal(cluster.table(net.id, "gossip_test_table").size, 0);
       assert.deepEqual(local.driver.heard, []);
     } finally {
       await local.c.destroyAll();

@@ -29,13 +29,13 @@ export class GossipingDriver extends BaseDriver {
   }
   override async networkFree(): Promise<void> {}
   async createNetwork(_nid: string, _o: driverapi.NetworkOptions, nInfo: driverapi.NetworkInfo) {
-    nInfo.tableEventRegister("endpoint_table");
+    nInfo.tableEventRegister("gossip_test_table");
   }
   async deleteNetwork() {}
   async createEndpoint() {}
   async deleteEndpoint() {}
   async join(_nid: string, eid: string, _key: string, jinfo: driverapi.JoinInfo) {
-    jinfo.addTableEntry("endpoint_table", eid, new TextEncoder().encode(`${this.node}:${eid.slice(0, 6)}`));
+    jinfo.addTableEntry("gossip_test_table", eid, new TextEncoder().encode(`${this.node}:${eid.slice(0, 6)}`));
   }
   async leave() {}
   override async discoverNew(event: driverapi.DiscoveryEvent) {

@@ -58,18 +58,18 @@ describe("driver-generic gossip over NetworkDB on loopback", () => {
     const ep = await a.c.connect("g", "sa");
     await until("B to hear A's entry", () => b.driver.heard.length >= 1);
     assert.deepEqual(b.driver.heard, [
-      { type: driverapi.EventType.Create, nid, table: "endpoint_table", key: ep.endpoint.id, value: `A:${ep.endpoint.id.slice(0, 6)}` },
+      { type: driverapi.EventType.Create, nid, table: "gossip_test_table", key: ep.endpoint.id, value: `A:${ep.endpoint.id.slice(0, 6)}` },
     ]);
     assert.deepEqual(a.driver.heard, []);
-    assert.equal(b.db.getTableByNetwork("endpoint_table", nid).get(ep.endpoint.id)?.owner, a.db.nodeId);
+    assert.equal(b.db.getTableByNetwork("gossip_test_table", nid).get(ep.endpoint.id)?.owner, a.db.nodeId);
   });
 
   it("the entry lives exactly as long as the endpoint: leaving deletes it on the other node", async () => {
-    const eid = [...a.db.getTableByNetwork("endpoint_table", nid).keys()][0]!;
+    const eid = [...a.db.getTableByNetwork("gossip_test_table", nid).keys()][0]!;
     await a.c.disconnect("g", "sa");
     await until("B to hear the delete", () => b.driver.heard.at(-1)?.type === driverapi.EventType.Delete);
     assert.equal(b.driver.heard.at(-1)?.key, eid);
-    assert.equal(b.db.getTableByNetwork("endpoint_table", nid).size, 0);
+    assert.equal(b.db.getTableByNetwork("gossip_test_table", nid).size, 0);
   });
 
   it("a node that joins later hears the existing entries; they go when their node fails", async () => {
