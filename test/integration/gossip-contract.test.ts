@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { InProcessCluster, driverapi } from "../../src/index.js";
-import { nodeController } from "./gossiping-driver.js";
+import { GossipingDriver, nodeController } from "./gossiping-driver.js";
+import { decodeServiceRecord, SERVICE_TABLE } from "../../src/controller/service-table.js";
+import { Controller } from "../../src/index.js";
+import { DefaultIpam } from "../../src/ipam/index.js";
+import { LinuxOsl } from "../../src/osl/linux-osl.js";
 import { sweep, uniquePrefix } from "./helpers.js";
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
@@ -86,6 +90,49 @@ describe("driver-generic gossip through the controller", () => {
     } finally {
       await local.c.destroyAll();
       await local.c.close();
+    }
+  });
+
+  it("the controller publishes each joined endpoint's name record on endpoint_table, and it leaves with the endpoint", async () => {
+    await a.c.createSandbox({ name: "named" });
+    const ep = await a.c.connect("g", "named", { aliases: ["db", "primary"] });
+    await settle();
+    const entry = cluster.table(nid, SERVICE_TABLE).get(ep.endpoint.id);
+    assert.equal(entry?.owner, "A");
+    assert.deepEqual(decodeServiceRecord(entry!.value), {
+      name: "named",
+      endpointIp: ep.endpoint.address!.split("/")[0],
+      taskAliases: ["db", "primary"],
+      serviceId: "",
+    });
+    assert.ok(!b.driver.heard.some((e) => e.table === SERVICE_TABLE), "drivers do not hear the controller's table");
+    await a.c.deleteSandbox("named");
+    await settle();
+    assert.equal(cluster.table(nid, SERVICE_TABLE).has(ep.endpoint.id), false);
+  });
+
+  it("a driver that registers endpoint_table is refused: the controller keeps it for name records", async () => {
+    class Squatter extends GossipingDriver {
+      override async createNetwork(_nid: string, _o: driverapi.NetworkOptions, nInfo: driverapi.NetworkInfo) {
+        nInfo.tableEventRegister(SERVICE_TABLE);
+      }
+    }
+    const p = uniquePrefix();
+    prefixes.push(p);
+    const c = await Controller.create({
+      prefix: p,
+      runDir: `/run/cnm-test/${p}`,
+      osl: new LinuxOsl(),
+      agent: cluster.agent("S"),
+      drivers: [(cb) => cb.registerDriver("squatter", new Squatter("S"), { dataScope: "global" })],
+      ipams: [{ name: "default", ipam: new DefaultIpam(), capability: { requiresMACAddress: false, requiresRequestReplay: true } }],
+    });
+    try {
+      await assert.rejects(c.createNetwork({ name: "sq", driver: "squatter", ipam: { config: [{ subnet: "10.206.2.0/24" }] } }), /registered table "endpoint_table", which the controller keeps for name records/);
+      assert.deepEqual(c.networks(), []);
+    } finally {
+      await c.destroyAll();
+      await c.close();
     }
   });
 });
