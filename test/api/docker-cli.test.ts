@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import type { DockerNetwork } from "../../src/api/index.js";
 import { docker, dockerOk, request, startApi, type ApiFixture } from "./harness.js";
@@ -14,6 +15,8 @@ interface LsRow {
   Internal: string;
   Labels: string;
 }
+
+const execFileAsync = promisify(execFile);
 
 function inspectOne(out: string): DockerNetwork {
   const list = JSON.parse(out) as DockerNetwork[];
@@ -134,6 +137,19 @@ describe("the real docker CLI against cnm's API", () => {
     // The address is on the sandbox's interface in its namespace.
     const ns = sb.Key.slice(sb.Key.lastIndexOf("/") + 1);
     assert.match(execFileSync("ip", ["-n", ns, "-br", "addr"], { encoding: "utf8" }), /10\.245\.0\.200\/24/);
+
+    // --ip6 and --alias on an IPv6 network: the address on the interface, the alias in the embedded DNS.
+    await dockerOk(fx, ["network", "connect", "--ip6", "fd00:245::99", "--alias", "v6web", "c-v6", "c-sb"]);
+    const v6view = (await request(fx.socketPath, "GET", "/sandboxes/c-sb")).json<{ Networks: Record<string, { GlobalIPv6Address: string; Aliases: string[] }> }>();
+    assert.equal(v6view.Networks["c-v6"]!.GlobalIPv6Address, "fd00:245::99");
+    assert.deepEqual(v6view.Networks["c-v6"]!.Aliases, ["v6web"]);
+    assert.match(execFileSync("ip", ["-n", ns, "-br", "addr"], { encoding: "utf8" }), /fd00:245::99\/64/);
+    // Asynchronously: the resolver answers from this process's event loop.
+    const dig = async (name: string, type: string) =>
+      (await execFileAsync("ip", ["netns", "exec", ns, "dig", "@127.0.0.11", "+short", "+tries=1", "+time=2", name, type])).stdout.trim();
+    assert.equal(await dig("v6web", "AAAA"), "fd00:245::99");
+    assert.equal(await dig("www", "A"), "10.245.0.200", "the aliases given by docker network connect --alias resolve");
+    await dockerOk(fx, ["network", "disconnect", "c-v6", "c-sb"]);
 
     const again = await docker(fx, ["network", "connect", "c-full", "c-sb"]);
     assert.equal(again.code, 1);
