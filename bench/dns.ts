@@ -178,6 +178,19 @@ async function main(): Promise<void> {
       );
       results[key] = r;
     }
+    // The floor of any Node resolver here: the minimal DNS server (one canned
+    // answer, no parsing, no lookup) in its own process, same generator.
+    const minimal = await spawnReady(sandbox, "_dns-upstream.js", ["127.0.0.1", "53"]);
+    try {
+      console.log(`[dns] minimal Node DNS server: ${seconds} s, ${outstanding} outstanding...`);
+      const cpuBefore = cpuMicros(minimal.pid!);
+      const m = await load(sandbox, "127.0.0.1", "127.0.0.1", LOCAL_NAME, seconds, outstanding);
+      cpuPerAnswer.minimal = (cpuMicros(minimal.pid!) - cpuBefore) / m.answered;
+      results.minimal = m;
+      console.log(`[dns] minimal Node DNS server: ${Math.round(m.qps)} q/s, p99 ${round(m.p99_ms)} ms, server CPU ${round(cpuPerAnswer.minimal, 1)} us/answer`);
+    } finally {
+      minimal.kill("SIGTERM");
+    }
     const r = results as Record<"cnm_local" | "aardvark_local" | "cnm_forwarded" | "aardvark_forwarded", LoadResult>;
     console.log(
       JSON.stringify({
@@ -198,6 +211,8 @@ async function main(): Promise<void> {
         aardvark_p99_forwarded_ms: round(r.aardvark_forwarded.p99_ms),
         cpu_us_per_forwarded_query: round(cpuPerAnswer.cnm_forwarded!, 1),
         aardvark_cpu_us_per_forwarded_query: round(cpuPerAnswer.aardvark_forwarded!, 1),
+        node_minimal_server_qps: Math.round(results.minimal!.qps),
+        node_minimal_server_cpu_us_per_query: round(cpuPerAnswer.minimal!, 1),
       }),
     );
   } finally {
