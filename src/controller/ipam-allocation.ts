@@ -2,6 +2,8 @@ import type { Ipam } from "../ipamapi/index.js";
 import type { IpamConfig, IpamGrant } from "./records.js";
 import { bestEffort } from "./best-effort.js";
 import { InvalidParameterError } from "../errors.js";
+import { GatewayAddressType } from "../ipamapi/labels.js";
+import { parseIpValue, prefixContainsIp, tryParsePrefix } from "../inet/index.js";
 
 /** IPAM option that marks an address request as the network's gateway (Docker's key and value). */
 export const GATEWAY_REQUEST = { RequestAddressType: "com.docker.network.gateway" } as const;
@@ -49,8 +51,10 @@ async function allocateOne(
     v6,
   });
   const granted: { gateway?: string; aux: Record<string, string> } = { aux: {} };
+  // As libnetwork: a gateway the driver names with the pool is used unless the user gave one.
+  const poolGateway = cfg.gateway ? undefined : gatewayOfPool(pool.meta, pool.pool);
   try {
-    if (needsGateway || cfg.gateway) {
+    if (poolGateway === undefined && (needsGateway || cfg.gateway)) {
       const gw = await ipam.requestAddress(pool.poolId, cfg.gateway, GATEWAY_REQUEST);
       granted.gateway = gw.address;
     }
@@ -69,15 +73,29 @@ async function allocateOne(
     poolId: pool.poolId,
     pool: pool.pool,
     ...(granted.gateway ? { gateway: granted.gateway } : {}),
+    ...(poolGateway !== undefined ? { gateway: poolGateway, gatewayFromPool: true } : {}),
     auxAddresses: granted.aux,
   };
+}
+
+/** The gateway in a pool's data (Docker's com.docker.network.gateway), with the pool's prefix length. */
+function gatewayOfPool(meta: Readonly<Record<string, string>>, pool: string): string | undefined {
+  const value = meta[GatewayAddressType];
+  if (!value) return undefined;
+  const ip = value.split("/")[0]!;
+  const prefix = tryParsePrefix(pool);
+  const address = parseIpValue(ip);
+  if (!prefix || !address || !prefixContainsIp(prefix, address)) {
+    throw new InvalidParameterError(`the IPAM driver's gateway ${value} is not in its pool ${pool}`);
+  }
+  return `${ip}/${pool.split("/")[1]}`;
 }
 
 /** Returns every address and pool of the grants to IPAM; best effort, as in libnetwork's ipamRelease. */
 export async function releasePools(ipam: Ipam, grants: readonly IpamGrant[]): Promise<void> {
   for (const g of grants) {
     for (const address of Object.values(g.auxAddresses)) await bestEffort(() => ipam.releaseAddress(g.poolId, address));
-    const gateway = g.gateway;
+    const gateway = g.gatewayFromPool ? undefined : g.gateway;
     if (gateway) await bestEffort(() => ipam.releaseAddress(g.poolId, gateway));
     await bestEffort(() => ipam.releasePool(g.poolId));
   }

@@ -20,6 +20,12 @@ export interface IpamGrant {
   readonly pool: string;
   /** Gateway with the pool's prefix length, e.g. "172.18.0.1/16". */
   readonly gateway?: string;
+  /**
+   * The IPAM driver named the gateway with the pool (a plugin's RequestPool
+   * Data) rather than handing it out as an address: never requested, so never
+   * released or replayed.
+   */
+  readonly gatewayFromPool?: boolean;
   readonly auxAddresses: Readonly<Record<string, string>>;
 }
 

@@ -121,7 +121,7 @@ async function restoreNetwork(ctx: ControllerContext, net: NetworkRecord, poolId
       const ipRange = configs[i]?.ipRange;
       const pool = await ipam.requestPool({ addressSpace: space, pool: g.pool, ...(ipRange ? { subPool: ipRange } : {}), options: net.ipamOptions, v6 });
       poolIds.set(g.poolId, pool.poolId);
-      if (g.gateway) await ipam.requestAddress(pool.poolId, plain(g.gateway), GATEWAY_REQUEST);
+      if (g.gateway && !g.gatewayFromPool) await ipam.requestAddress(pool.poolId, plain(g.gateway), GATEWAY_REQUEST);
       for (const aux of Object.values(g.auxAddresses)) await ipam.requestAddress(pool.poolId, plain(aux));
       out.push({ ...g, poolId: pool.poolId });
     }

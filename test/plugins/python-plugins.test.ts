@@ -91,6 +91,30 @@ describe("remote driver and remote IPAM with Python plugins", () => {
     assert.deepEqual(leftoverLinks(prefix), [], "no link of the plugin or cnm is left");
   });
 
+  it("uses the gateway an IPAM plugin names with its pool, without asking for it as an address", async () => {
+    const gwIpam = new PythonPlugin(dir, "pyipamgw", "ipam", prefix, "", { PY_IPAM_POOL: "10.213.9.0/24", PY_IPAM_GATEWAY_IN_DATA: "1" });
+    await gwIpam.start();
+    try {
+      const rec = await c.createNetwork({ name: "gwnet", driver: "pynet", ipam: { driver: "pyipamgw" } });
+      assert.equal(rec.ipv4[0]?.gateway, "10.213.9.254/24");
+      assert.deepEqual(net.bodies("NetworkDriver.CreateNetwork").find((b) => b.NetworkID === rec.id)?.IPv4Data, [
+        { AddressSpace: "pyLocal", Pool: "10.213.9.0/24", Gateway: "10.213.9.254/24" },
+      ]);
+      const s = await c.createSandbox({ name: "gw-s" });
+      await c.connect("gwnet", "gw-s");
+      assert.match((await inSandbox(s.sandbox.key, ["ip", "route"])).stdout, /default via 10\.213\.9\.254 dev eth0/);
+      await c.deleteSandbox("gw-s");
+      await c.deleteNetwork("gwnet");
+      const asked = gwIpam.bodies("IpamDriver.RequestAddress").map((b) => (b.Options as Record<string, string> | undefined)?.RequestAddressType ?? "");
+      assert.ok(!asked.includes("com.docker.network.gateway"), `no gateway request: ${JSON.stringify(asked)}`);
+      const released = gwIpam.bodies("IpamDriver.ReleaseAddress").map((b) => b.Address);
+      assert.ok(!released.some((a) => String(a).startsWith("10.213.9.254")), "a gateway never requested is never released");
+      assert.equal(gwIpam.bodies("IpamDriver.ReleasePool").length, 1);
+    } finally {
+      await gwIpam.kill();
+    }
+  });
+
   it("refuses an address the plugin sets when cnm gave one, and rolls the endpoint back", async () => {
     await c.createNetwork({ name: "bad", driver: "pynet", ipam: { config: [{ subnet: "10.213.8.0/24" }] }, options: { "pytest.bad_address": "1" } });
     await c.createSandbox({ name: "bad-s" });

@@ -150,6 +150,11 @@ def request_pool(b):
     if pid in POOLS:
         raise RuntimeError("pool %s is in use" % net)
     POOLS[pid] = {"net": net, "used": set()}
+    if os.environ.get("PY_IPAM_GATEWAY_IN_DATA"):
+        # The gateway named with the pool (Docker's com.docker.network.gateway), never handed out as an address.
+        gw = net.broadcast_address - 1
+        POOLS[pid]["used"].add(gw)
+        return {"PoolID": pid, "Pool": str(net), "Data": {"com.docker.network.gateway": "%s/%d" % (gw, net.prefixlen)}}
     return {"PoolID": pid, "Pool": str(net), "Data": {}}
 
 def release_pool(b):
