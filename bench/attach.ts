@@ -58,6 +58,7 @@ async function measureCnm(n: number, subnet: string): Promise<CnmRun> {
   } finally {
     await c.destroyAll();
     await c.close();
+    rmSync(`/run/cnm-bench/${prefix}`, { recursive: true, force: true });
   }
   return result;
 }
