@@ -5,6 +5,7 @@
 //
 //   npm run bench -- attach [--n 100,1000] [--no-reference]
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { createLinuxController } from "../src/index.js";
 import { ensureReferenceTools, measureCni, measureNetavark, percentile, median } from "./reference/index.js";
 
