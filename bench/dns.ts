@@ -51,7 +51,9 @@ function parseArgs(argv: string[]): { seconds: number; outstanding: number } {
 function ensureAardvark(): void {
   if (existsSync(AARDVARK)) return;
   console.log("[dns] installing aardvark-dns (apt-get)");
-  execFileSync("apt-get", ["install", "-y", "-qq", "aardvark-dns"], { stdio: "inherit" });
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "aardvark-dns"], { stdio: "inherit", env });
 }
 
 function ip(...args: string[]): void {
