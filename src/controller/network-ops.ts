@@ -132,8 +132,10 @@ export async function createNetwork(ctx: ControllerContext, req: NetworkCreateRe
  * table registrations, then (beyond local scope) the cluster agent's join and
  * a watch per registered table. The driver's part is undone if the join fails.
  */
-export async function instantiateNetwork(ctx: ControllerContext, net: NetworkRecord): Promise<void> {
+export async function instantiateNetwork(ctx: ControllerContext, net: NetworkRecord, how: { restoring?: boolean } = {}): Promise<void> {
   const { driver } = ctx.drivers.get(net.driver);
+  // A plugin keeps its own networks across cnm's restarts: as Docker, it is not asked to create one again.
+  const replayCreate = !(how.restoring && !driver.isBuiltIn());
   const space = await addressSpaceOf(ctx, net);
   const tables: string[] = [];
   const tableEventRegister = (t: string): void => {
@@ -141,7 +143,7 @@ export async function instantiateNetwork(ctx: ControllerContext, net: NetworkRec
     if (t === SERVICE_TABLE) throw new InvalidParameterError(`the ${net.driver} driver registered table "${t}", which the controller keeps for name records`);
     tables.push(t);
   };
-  await driver.createNetwork(net.id, networkOptionsOf(net), { tableEventRegister }, toIpamData(space, net.ipv4), toIpamData(space, net.ipv6));
+  if (replayCreate) await driver.createNetwork(net.id, networkOptionsOf(net), { tableEventRegister }, toIpamData(space, net.ipv4), toIpamData(space, net.ipv6));
   if (net.scope === "local") return;
   try {
     await ctx.agent.joinNetwork(net.id);

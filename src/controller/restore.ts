@@ -52,7 +52,7 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
     }
     try {
       if (isClusterNetwork(ctx, net)) {
-        await instantiateNetwork(ctx, net);
+        await instantiateNetwork(ctx, net, { restoring: true });
         ctx.liveNetworks.add(net.id);
       } else {
         await restoreNetwork(ctx, net, poolIds);
@@ -113,7 +113,7 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
 async function restoreNetwork(ctx: ControllerContext, net: NetworkRecord, poolIds: Map<string, string>): Promise<void> {
   const { ipam, capability } = ctx.ipams.get(net.ipamDriver);
   // A driver that remembers its pools (a plugin without RequiresRequestReplay) keeps the stored ids.
-  if (!capability.requiresRequestReplay) return instantiateNetwork(ctx, net);
+  if (!capability.requiresRequestReplay) return instantiateNetwork(ctx, net, { restoring: true });
   const space = await addressSpaceOf(ctx, net);
   const replay = async (grants: IpamGrant[], configs: readonly IpamConfig[], v6: boolean): Promise<IpamGrant[]> => {
     const out: IpamGrant[] = [];
@@ -129,7 +129,7 @@ async function restoreNetwork(ctx: ControllerContext, net: NetworkRecord, poolId
   };
   net.ipv4 = await replay(net.ipv4, net.ipv4Config, false);
   net.ipv6 = await replay(net.ipv6, net.ipv6Config, true);
-  await instantiateNetwork(ctx, net);
+  await instantiateNetwork(ctx, net, { restoring: true });
 }
 
 async function restoreEndpoint(ctx: ControllerContext, net: NetworkRecord, ep: EndpointRecord, poolIds: Map<string, string>): Promise<void> {
@@ -140,11 +140,14 @@ async function restoreEndpoint(ctx: ControllerContext, net: NetworkRecord, ep: E
   } else {
     await replayAddresses(ctx, net, ep, poolIds);
   }
+  const { driver } = ctx.drivers.get(net.driver);
+  // A plugin keeps its own state across cnm's restarts and is not asked again, as Docker does not.
+  if (!driver.isBuiltIn()) return;
   const iface: InterfaceState = {};
   if (ep.mac) iface.mac = ep.mac;
   if (ep.address) iface.address = ep.address;
   if (ep.addressIPv6) iface.addressIPv6 = ep.addressIPv6;
-  await ctx.drivers.get(net.driver).driver.createEndpoint(net.id, ep.id, new EndpointInterfaceInfo(iface), {
+  await driver.createEndpoint(net.id, ep.id, new EndpointInterfaceInfo(iface), {
     portBindings: ep.portBindings,
     driverOpts: ep.driverOpts,
   });

@@ -107,6 +107,8 @@ describe("plugins through cnmd and the HTTP API", () => {
 
   it("a network whose plugin is down at restart is kept, and back once the plugin is up", async () => {
     const before = (await call("GET", "/sandboxes/p1")).json;
+    const asked = (method: string) => net.calls().filter((c) => c.method === method).length;
+    const creates = { network: asked("NetworkDriver.CreateNetwork"), endpoint: asked("NetworkDriver.CreateEndpoint"), join: asked("NetworkDriver.Join") };
     assert.ok(before.Networks.py, "p1 is on py before the restart");
     await cnmd.stop();
     await net.kill();
@@ -125,5 +127,10 @@ describe("plugins through cnmd and the HTTP API", () => {
     const after = (await call("GET", "/sandboxes/p1")).json;
     assert.equal(after.Networks.py?.EndpointID, before.Networks.py.EndpointID, `p1 keeps its endpoint on py; cnmd log:\n${cnmd.readLog().slice(-3000)}`);
     assert.equal(after.Networks.py?.IPAddress, before.Networks.py.IPAddress);
+    // As Docker, a restart does not ask the plugin to make again what it made before.
+    assert.deepEqual(
+      { network: asked("NetworkDriver.CreateNetwork"), endpoint: asked("NetworkDriver.CreateEndpoint"), join: asked("NetworkDriver.Join") },
+      creates,
+    );
   });
 });
