@@ -31,4 +31,4 @@ export { RemoteIpam } from "./ipam/remote/index.js";
 export { BaseDriver } from "./drivers/base-driver.js";
 export { DefaultIpam } from "./ipam/index.js";
 export { startResolver, EMBEDDED_DNS_ADDRESS, type EmbeddedResolver, type ResolverOptions, type ResolverRecords, type NameAnswer, type Upstream } from "./resolver/index.js";
-export { ResolverStartError, type ResolverFactory } from "./controller/sandbox-dns.js";
+export { ResolverStartError, type ResolverFactory } from "./controller/sandbox-resolvers.js";

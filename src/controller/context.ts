@@ -8,7 +8,7 @@ import type { StateStore } from "./state-store.js";
 import type { GlobalStore } from "./global-store.js";
 import type { PendingDeletions } from "./left-endpoints.js";
 import type { ServiceRecords } from "./service-records.js";
-import type { SandboxResolvers } from "./sandbox-dns.js";
+import type { SandboxResolvers } from "./sandbox-resolvers.js";
 
 /** Everything the controller's operations share; one per controller. */
 export interface ControllerContext {

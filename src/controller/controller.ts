@@ -23,7 +23,7 @@ import { followGlobalStore, type GlobalFeed } from "./global-feed.js";
 import { DiscoveryType, type NodeDiscoveryData } from "../driverapi/index.js";
 import { hostname } from "node:os";
 import { ServiceRecords } from "./service-records.js";
-import { SandboxResolvers, type ResolverFactory } from "./sandbox-dns.js";
+import { SandboxResolvers, type ResolverFactory } from "./sandbox-resolvers.js";
 
 export interface ControllerOptions {
   /** Prefix of every kernel object this controller creates (namespaces, links, nftables tables). */

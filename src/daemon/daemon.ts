@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createApiServer, type ApiServer } from "../api/index.js";
 import type { Controller } from "../controller/controller.js";
 import { createLinuxController } from "../linux-controller.js";
-import { ResolverStartError } from "../controller/sandbox-dns.js";
+import { ResolverStartError } from "../controller/sandbox-resolvers.js";
 import { SqliteStateStore } from "../store/sqlite-store.js";
 import type { DaemonConfig } from "./config.js";
 import { acquireLock } from "./lock.js";
