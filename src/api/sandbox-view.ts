@@ -1,3 +1,4 @@
+import { nameRecordOf, servesNames } from "../controller/sandbox-dns.js";
 import type { SandboxView } from "../controller/controller.js";
 import type { PortBinding } from "../driverapi/index.js";
 import type { ApiController } from "./backend.js";
@@ -115,7 +116,8 @@ export async function sandboxView(controller: ApiController, view: SandboxView):
       Aliases: [...ep.aliases],
       DriverOpts: { ...ep.driverOpts },
       GwPriority: ep.join?.priority ?? 0,
-      DNSNames: [sb.name, ...ep.aliases],
+      // The names the embedded DNS answers for this endpoint; none on networks without it (the default bridge).
+      DNSNames: servesNames(network) ? [...nameRecordOf(sb, ep).names] : [],
     };
   }
   return {

@@ -5,6 +5,7 @@ import { GATEWAY_NETWORK } from "./gateway-network.js";
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from "./records.js";
 import type { NameRecord } from "./service-records.js";
 import { isLoopback } from "./sandbox-files.js";
+import { shortId } from "./ids.js";
 
 /**
  * Networks whose sandboxes find each other by name through the embedded DNS,
@@ -18,9 +19,13 @@ export function servesNames(net: NetworkRecord): boolean {
   return !(net.name === GATEWAY_NETWORK && net.scope === "local");
 }
 
-/** What an endpoint answers to on its network: the sandbox's name, the endpoint's if it differs, its aliases. */
+/**
+ * What an endpoint answers to on its network: the sandbox's name, the
+ * endpoint's if it differs, its aliases, and the sandbox's short id (as
+ * Docker adds a container's short id to its DNS names).
+ */
 export function nameRecordOf(sb: SandboxRecord, ep: EndpointRecord): NameRecord {
-  const names = [sb.name, ...(ep.name !== sb.name ? [ep.name] : []), ...ep.aliases];
+  const names = [...new Set([sb.name, ...(ep.name !== sb.name ? [ep.name] : []), ...ep.aliases, shortId(sb.id)])];
   return {
     names,
     ...(ep.address ? { ipv4: plain(ep.address) } : {}),

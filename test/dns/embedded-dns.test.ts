@@ -65,6 +65,11 @@ describe("embedded DNS in sandboxes (single host)", () => {
     assert.deepEqual(await dig("client", `web.${net()}`), [ip.web]);
     assert.deepEqual(await dig("client", "web", "AAAA"), [ip6.web]);
     assert.deepEqual(await dig("web", "client"), [ip.client], "every sandbox on the network has the resolver");
+    // As Docker adds a container's short id to its DNS names.
+    const webId = d.controller.sandbox("web").sandbox.id.slice(0, 12);
+    assert.deepEqual(await dig("client", webId), [ip.web]);
+    const [view] = JSON.parse(await cnm(["sandbox", "inspect", "web", "--format", "json"])) as [{ Networks: Record<string, { DNSNames: string[] }> }];
+    assert.deepEqual(view.Networks[net()]!.DNSNames, ["web", "api", "Www", webId]);
   });
 
   it("answers an alias two sandboxes share with both, in rotating order", async () => {
