@@ -81,6 +81,9 @@ export function sandboxRecords(ctx: ControllerContext, sb: SandboxRecord): Resol
       }
       return undefined;
     },
+    forwards(): boolean {
+      return hasWayOut(ctx, sb);
+    },
     lookupAddress(ip: string): readonly string[] | undefined {
       for (const net of namedNetworks(ctx, sb)) {
         const found = ctx.serviceRecords.reverse(net.id, ip);
@@ -89,6 +92,16 @@ export function sandboxRecords(ctx: ControllerContext, sb: SandboxRecord): Resol
       return undefined;
     },
   };
+}
+
+/** Docker's hasExternalAccess: the sandbox is on some network that is not internal (and not none). */
+function hasWayOut(ctx: ControllerContext, sb: SandboxRecord): boolean {
+  for (const eid of sb.endpoints) {
+    const ep = ctx.endpoints.get(eid);
+    const net = ep && ctx.networks.get(ep.networkId);
+    if (net && !net.internal && net.driver !== "null") return true;
+  }
+  return false;
 }
 
 /** Nameservers a sandbox's resolver forwards to: its own --dns, else the host's; loopback ones are reached from the host. */

@@ -29,6 +29,13 @@ export interface ResolverRecords {
    * "web.mynet"). undefined: not a cnm address, so the query is forwarded.
    */
   lookupAddress(ip: string): readonly string[] | undefined;
+  /**
+   * Whether names that are not cnm's may be forwarded now. Docker forwards
+   * only for a sandbox with a way out: one on internal networks alone gets
+   * SERVFAIL, so its DNS cannot leak through the host's resolvers. Absent:
+   * always.
+   */
+  forwards?(): boolean;
 }
 
 /** An upstream resolver the embedded one forwards to. */

@@ -32,6 +32,7 @@ class Resolver implements EmbeddedResolver {
   private readonly udpQuery = new ParsedQuery();
   private readonly tcpQuery = new ParsedQuery();
   private readonly local: LocalAnswers;
+  private readonly forwards: () => boolean;
   private udp: UdpSocket | undefined;
   private tcp: TcpListener | undefined;
   private closing: Promise<void> | undefined;
@@ -43,6 +44,8 @@ class Resolver implements EmbeddedResolver {
     private readonly onError: (err: unknown) => void,
   ) {
     this.local = new LocalAnswers(options.records);
+    const records = options.records;
+    this.forwards = records.forwards ? () => records.forwards!() : () => true;
   }
 
   async listen(nsPath: string, port: number, tuning: ResolverTuning): Promise<void> {
@@ -68,6 +71,10 @@ class Resolver implements EmbeddedResolver {
       udp.send(answer, from.port, from.address);
       return;
     }
+    if (!this.forwards()) {
+      udp.send(emptyReply(msg, q, RCODE_SERVFAIL), from.port, from.address);
+      return;
+    }
     const kept = q.clone();
     void this.forwarder.forward(msg, kept, false).then((reply) => {
       if (reply === undefined || this.udp === undefined) return;
@@ -82,6 +89,7 @@ class Resolver implements EmbeddedResolver {
     if (outcome === QUERY_REJECT) return reply(emptyReply(query, q, q.rcode));
     const answer = this.answerLocally(query, q, 65535);
     if (answer !== undefined) return reply(answer);
+    if (!this.forwards()) return reply(emptyReply(query, q, RCODE_SERVFAIL));
     void this.forwarder.forward(query, q.clone(), true).then((r) => r && reply(r), this.onError);
   }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { request } from "node:http";
+import { createSocket } from "node:dgram";
 import { startTestDaemon, type TestDaemon } from "../cli/daemon-fixture.js";
 
 /**
@@ -110,6 +111,41 @@ describe("embedded DNS in sandboxes (single host)", () => {
     assert.deepEqual(await dig("client", "loner"), []);
     assert.deepEqual(await dig("loner", "web"), []);
     assert.notEqual(await digStatus("client", "loner"), "NOERROR");
+  });
+
+  it("forwards other names to the sandbox's --dns servers, but not for a sandbox on internal networks only (as Docker)", async () => {
+    // A stand-in for the host's resolver on a loopback address of its own: every A query gets 192.0.2.77.
+    const upstream = createSocket("udp4");
+    let asked = 0;
+    upstream.on("message", (query, from) => {
+      asked++;
+      let end = 12;
+      while (end < query.length && query[end] !== 0) end += query[end]! + 1;
+      end += 5;
+      const answer = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 77]);
+      const reply = Buffer.concat([query.subarray(0, end), answer]);
+      reply[2] = 0x81;
+      reply[3] = 0x80;
+      reply.writeUInt16BE(1, 6);
+      reply.writeUInt16BE(0, 8);
+      reply.writeUInt16BE(0, 10);
+      upstream.send(reply, from.port, from.address);
+    });
+    await new Promise<void>((resolve) => upstream.bind(53, "127.0.0.77", resolve));
+    try {
+      await cnm(["network", "create", "--internal", "--subnet", "10.233.0.0/24", `${d.prefix}-int`]);
+      for (const [name, network] of [["outside", net()], ["inside", `${d.prefix}-int`]] as const) {
+        await cnm(["sandbox", "create", "--dns", "127.0.0.77", name]);
+        await cnm(["network", "connect", network, name]);
+      }
+      assert.deepEqual(await dig("outside", "example.org"), ["192.0.2.77"], "forwarded to the host's loopback resolver from the host");
+      const before = asked;
+      assert.equal(await digStatus("inside", "example.org"), "SERVFAIL");
+      assert.equal(asked, before, "nothing was forwarded for the sandbox without a way out");
+      assert.deepEqual(await dig("inside", "inside"), [(await inspect("inside")).Networks[`${d.prefix}-int`]!.IPAddress], "its own network's names still resolve");
+    } finally {
+      upstream.close();
+    }
   });
 
   it("joins the default bridge network when the API creates a sandbox without NetworkMode, without the embedded DNS", async () => {
