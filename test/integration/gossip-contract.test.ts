@@ -102,7 +102,8 @@ describe("driver-generic gossip through the controller", () => {
     assert.deepEqual(decodeServiceRecord(entry!.value), {
       name: "named",
       endpointIp: ep.endpoint.address!.split("/")[0],
-      taskAliases: ["db", "primary"],
+      // The endpoint's aliases, then the sandbox's short id (as Docker's containers have it).
+      taskAliases: ["db", "primary", a.c.sandbox("named").sandbox.id.slice(0, 12)],
       serviceId: "",
     });
     assert.ok(!b.driver.heard.some((e) => e.table === SERVICE_TABLE), "drivers do not hear the controller's table");

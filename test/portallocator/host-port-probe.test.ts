@@ -14,6 +14,30 @@ function listenTcp(): Promise<Server> {
   });
 }
 
+/** True when nothing listens on 127.0.0.1:port now. */
+function tcpPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen({ host: "127.0.0.1", port }, () => probe.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A listener on a kernel-chosen port whose successor is free: the machine's
+ * other processes take ephemeral ports too, and one of them on port+1 would
+ * leave the allocator's two-port range with nothing free.
+ */
+async function listenNextToFreePort(): Promise<Server> {
+  for (let attempt = 0; ; attempt++) {
+    const s = await listenTcp();
+    const port = (s.address() as AddressInfo).port;
+    if (port < 65535 && (await tcpPortFree(port + 1))) return s;
+    await closeTcp(s);
+    if (attempt === 50) throw new Error("no listener with a free next port in 50 attempts");
+  }
+}
+
 function bindUdp(): Promise<Socket> {
   return new Promise((resolve) => {
     const s = createSocket("udp4");
@@ -65,7 +89,7 @@ describe("host port probe", () => {
   });
 
   it("requestProbedPort skips ephemeral ports in use and releases the skipped ones", async () => {
-    const tcp = await listenTcp();
+    const tcp = await listenNextToFreePort();
     try {
       const busy = (tcp.address() as AddressInfo).port;
       const pa = new PortAllocator({ rangeStart: busy, rangeEnd: busy + 1 });
