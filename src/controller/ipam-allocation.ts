@@ -3,7 +3,7 @@ import type { IpamConfig, IpamGrant } from "./records.js";
 import { bestEffort } from "./best-effort.js";
 import { InvalidParameterError } from "../errors.js";
 import { GatewayAddressType } from "../ipamapi/labels.js";
-import { parseIpValue, prefixContainsIp, tryParsePrefix } from "../inet/index.js";
+import { cidrAddress, parseIpValue, prefixContainsIp, tryParsePrefix } from "../inet/index.js";
 
 /** IPAM option that marks an address request as the network's gateway (Docker's key and value). */
 export const GATEWAY_REQUEST = { RequestAddressType: "com.docker.network.gateway" } as const;
@@ -82,7 +82,7 @@ async function allocateOne(
 function gatewayOfPool(meta: Readonly<Record<string, string>>, pool: string): string | undefined {
   const value = meta[GatewayAddressType];
   if (!value) return undefined;
-  const ip = value.split("/")[0]!;
+  const ip = cidrAddress(value);
   const prefix = tryParsePrefix(pool);
   const address = parseIpValue(ip);
   if (!prefix || !address || !prefixContainsIp(prefix, address)) {

@@ -1,3 +1,4 @@
+import { cidrAddress } from "../inet/index.js";
 import { existsSync } from "node:fs";
 import type { ControllerContext } from "./context.js";
 import { EndpointInterfaceInfo, type InterfaceState } from "./endpoint-info.js";
@@ -24,7 +25,6 @@ export interface RestoreReport {
   failed: string[];
 }
 
-const plain = (cidr: string) => cidr.split("/")[0]!;
 const why = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
@@ -121,8 +121,8 @@ async function restoreNetwork(ctx: ControllerContext, net: NetworkRecord, poolId
       const ipRange = configs[i]?.ipRange;
       const pool = await ipam.requestPool({ addressSpace: space, pool: g.pool, ...(ipRange ? { subPool: ipRange } : {}), options: net.ipamOptions, v6 });
       poolIds.set(g.poolId, pool.poolId);
-      if (g.gateway && !g.gatewayFromPool) await ipam.requestAddress(pool.poolId, plain(g.gateway), GATEWAY_REQUEST);
-      for (const aux of Object.values(g.auxAddresses)) await ipam.requestAddress(pool.poolId, plain(aux));
+      if (g.gateway && !g.gatewayFromPool) await ipam.requestAddress(pool.poolId, cidrAddress(g.gateway), GATEWAY_REQUEST);
+      for (const aux of Object.values(g.auxAddresses)) await ipam.requestAddress(pool.poolId, cidrAddress(aux));
       out.push({ ...g, poolId: pool.poolId });
     }
     return out;
@@ -158,11 +158,11 @@ async function replayAddresses(ctx: ControllerContext, net: NetworkRecord, ep: E
   if (!capability.requiresRequestReplay) return;
   if (ep.poolIdV4 && ep.address) {
     ep.poolIdV4 = poolIds.get(ep.poolIdV4) ?? ep.poolIdV4;
-    await ipam.requestAddress(ep.poolIdV4, plain(ep.address));
+    await ipam.requestAddress(ep.poolIdV4, cidrAddress(ep.address));
   }
   if (ep.poolIdV6 && ep.addressIPv6) {
     ep.poolIdV6 = poolIds.get(ep.poolIdV6) ?? ep.poolIdV6;
-    await ipam.requestAddress(ep.poolIdV6, plain(ep.addressIPv6));
+    await ipam.requestAddress(ep.poolIdV6, cidrAddress(ep.addressIPv6));
   }
 }
 

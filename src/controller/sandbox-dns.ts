@@ -1,3 +1,4 @@
+import { cidrAddress } from "../inet/index.js";
 import { OptionKeys } from "../driverapi/index.js";
 import type { NameAnswer, ResolverRecords, Upstream } from "../resolver/contract.js";
 import type { ControllerContext } from "./context.js";
@@ -28,14 +29,9 @@ export function nameRecordOf(sb: SandboxRecord, ep: EndpointRecord): NameRecord 
   const names = [...new Set([sb.name, ...(ep.name !== sb.name ? [ep.name] : []), ...ep.aliases, shortId(sb.id)])];
   return {
     names,
-    ...(ep.address ? { ipv4: plain(ep.address) } : {}),
-    ...(ep.addressIPv6 ? { ipv6: plain(ep.addressIPv6) } : {}),
+    ...(ep.address ? { ipv4: cidrAddress(ep.address) } : {}),
+    ...(ep.addressIPv6 ? { ipv6: cidrAddress(ep.addressIPv6) } : {}),
   };
-}
-
-function plain(cidr: string): string {
-  const slash = cidr.indexOf("/");
-  return slash < 0 ? cidr : cidr.slice(0, slash);
 }
 
 /** The sandbox's networks that serve names, in join order (the first to know a name answers). */

@@ -1,3 +1,4 @@
+import { cidrAddress } from "../inet/index.js";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EndpointRecord, SandboxRecord } from "./records.js";
@@ -33,8 +34,8 @@ export function renderHosts(sb: SandboxRecord, endpoints: readonly EndpointRecor
   ];
   const names = sb.domainname ? `${sb.hostname}.${sb.domainname} ${sb.hostname}` : sb.hostname;
   for (const ep of endpoints) {
-    if (ep.address) lines.push(`${ep.address.split("/")[0]}\t${names}`);
-    if (ep.addressIPv6) lines.push(`${ep.addressIPv6.split("/")[0]}\t${names}`);
+    if (ep.address) lines.push(`${cidrAddress(ep.address)}\t${names}`);
+    if (ep.addressIPv6) lines.push(`${cidrAddress(ep.addressIPv6)}\t${names}`);
   }
   for (const h of sb.extraHosts) lines.push(`${h.ip}\t${h.name}`);
   return lines.join("\n") + "\n";

@@ -26,6 +26,7 @@ export {
   type Prefix,
   type CidrParse,
   readCidr,
+  cidrAddress,
   tryParsePrefix,
   makePrefix,
   prefixToString,

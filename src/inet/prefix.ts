@@ -37,6 +37,19 @@ export function readCidr(text: string): CidrParse {
   return { ip, bits: Number(lenText) };
 }
 
+/**
+ * The address of an endpoint's "addr/len" ("10.0.0.2/24" -> "10.0.0.2"); a
+ * bare address comes back as it is. Text only: the controller keeps
+ * endpoint addresses in CIDR form and the kernel, DNS and plugins want them bare.
+ */
+export function cidrAddress(cidr: string): string;
+export function cidrAddress(cidr: string | undefined): string | undefined;
+export function cidrAddress(cidr: string | undefined): string | undefined {
+  if (cidr === undefined) return undefined;
+  const slash = cidr.indexOf("/");
+  return slash < 0 ? cidr : cidr.slice(0, slash);
+}
+
 /** The prefix of "addr/len", host bits cleared (as libnetwork does with --subnet 172.18.0.5/16), or undefined. */
 export function tryParsePrefix(text: string): Prefix | undefined {
   const r = readCidr(text);

@@ -1,4 +1,4 @@
-import { randomLocalMac } from "../../inet/index.js";
+import { cidrAddress, randomLocalMac } from "../../inet/index.js";
 import { existsSync, writeFileSync } from "node:fs";
 import type {
   DriverCallback,
@@ -45,10 +45,6 @@ interface BridgeNetwork {
   /** False when the user named a bridge that already existed: it stays on delete. */
   readonly ownsBridge: boolean;
   readonly endpoints: Map<string, BridgeEndpoint>;
-}
-
-function plainIP(cidr: string | undefined): string | undefined {
-  return cidr?.split("/")[0];
 }
 
 /**
@@ -187,8 +183,8 @@ export class BridgeDriver extends BaseDriver {
       mac = randomLocalMac(); // as Docker gives containers since 25.0
       ifInfo.setMacAddress(mac);
     }
-    const ipv4 = plainIP(ifInfo.address());
-    const ipv6 = plainIP(ifInfo.addressIPv6());
+    const ipv4 = cidrAddress(ifInfo.address());
+    const ipv6 = cidrAddress(ifInfo.addressIPv6());
     n.endpoints.set(eid, {
       id: eid,
       hostVeth,
@@ -270,8 +266,8 @@ export class BridgeDriver extends BaseDriver {
       jinfo.disableGatewayService();
       return;
     }
-    const gw4 = plainIP(n.config.gatewaysV4[0]);
-    const gw6 = plainIP(n.config.gatewaysV6[0]);
+    const gw4 = cidrAddress(n.config.gatewaysV4[0]);
+    const gw6 = cidrAddress(n.config.gatewaysV6[0]);
     if (gw4) jinfo.setGateway(gw4);
     if (gw6 && ep.ipv6) jinfo.setGatewayIPv6(gw6);
   }

@@ -10,7 +10,7 @@ import type {
   NetworkOptions,
 } from "../../driverapi/index.js";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../../errors.js";
-import { macFromIPv4, parseIpValue, prefixContainsIp, prefixesOverlap, randomLocalMac, tryParsePrefix } from "../../inet/index.js";
+import { cidrAddress, macFromIPv4, parseIpValue, prefixContainsIp, prefixesOverlap, randomLocalMac, tryParsePrefix } from "../../inet/index.js";
 import { hasErrorCode, NetlinkHandle, parseIp } from "../../linux/index.js";
 import { BaseDriver } from "../base-driver.js";
 import { macvlanLinkName } from "./names.js";
@@ -41,10 +41,6 @@ interface MacvlanNetwork {
   /** True when the driver made the parent (sub-interface or dummy): it goes with the last network on it. */
   readonly ownsParent: boolean;
   readonly endpoints: Map<string, MacvlanEndpoint>;
-}
-
-function plainIP(cidr: string | undefined): string | undefined {
-  return cidr?.split("/")[0];
 }
 
 /**
@@ -98,8 +94,8 @@ export class MacvlanDriver extends BaseDriver {
     if (n.config.mode === "passthru" && n.endpoints.size > 0) {
       throw new ConflictError(`macvlan network ${n.config.name} is in passthru mode: its parent ${n.config.parent} takes a single endpoint`);
     }
-    const ipv4 = plainIP(ifInfo.address());
-    const ipv6 = plainIP(ifInfo.addressIPv6());
+    const ipv4 = cidrAddress(ifInfo.address());
+    const ipv6 = cidrAddress(ifInfo.addressIPv6());
     if (!ipv4 && !ipv6) throw new InvalidParameterError(`macvlan endpoint ${eid} has no address`);
     let mac = ifInfo.macAddress();
     if (!mac) {

@@ -1,3 +1,4 @@
+import { cidrAddress } from "../../inet/index.js";
 import { OptionKeys, type IpamData, type NetworkOptions } from "../../driverapi/index.js";
 import { InvalidParameterError } from "../../errors.js";
 import type { MacvlanMode } from "../../linux/index.js";
@@ -36,7 +37,6 @@ export interface VlanParent {
 /** Linux interface names: at most 15 bytes, no '/', ':', whitespace or control characters. */
 const IFNAME_RE = /^[a-zA-Z0-9_.@-]{1,15}$/;
 
-const plainIP = (cidr: string): string => cidr.split("/")[0]!;
 
 export function parseMacvlanNetworkConfig(
   prefix: string,
@@ -73,8 +73,8 @@ export function parseMacvlanNetworkConfig(
     internal: options.internal || userParent === "",
     mtu,
     containerIfacePrefix: ifPrefix,
-    gatewaysV4: v4.flatMap((d) => (d.gateway ? [plainIP(d.gateway)] : [])),
-    gatewaysV6: v6.flatMap((d) => (d.gateway ? [plainIP(d.gateway)] : [])),
+    gatewaysV4: v4.flatMap((d) => (d.gateway ? [cidrAddress(d.gateway)] : [])),
+    gatewaysV6: v6.flatMap((d) => (d.gateway ? [cidrAddress(d.gateway)] : [])),
     subnetsV4: v4.map((d) => d.pool),
     subnetsV6: v6.map((d) => d.pool),
   };

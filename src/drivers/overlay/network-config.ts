@@ -1,6 +1,6 @@
 import { OptionKeys, type IpamData, type NetworkOptions } from "../../driverapi/index.js";
 import { InvalidParameterError } from "../../errors.js";
-import { networkOf, parseIp, parsePrefix } from "../../inet/index.js";
+import { cidrAddress, networkOf, parseIp, parsePrefix } from "../../inet/index.js";
 import { subnetBridgeName, vxlanName } from "./names.js";
 import { parseVxlanIdList, VXLAN_ID_LIST_OPTION } from "./vxlan-ids.js";
 
@@ -58,7 +58,7 @@ function parseMtu(value: string | undefined): number | undefined {
 export function subnetOf(subnets: readonly OverlaySubnet[], address: string): OverlaySubnet | undefined {
   let ip;
   try {
-    ip = parseIp(address.split("/")[0]!);
+    ip = parseIp(cidrAddress(address));
   } catch {
     return undefined;
   }

@@ -1,4 +1,4 @@
-import { macFromIPv4 } from "../../inet/index.js";
+import { cidrAddress, macFromIPv4 } from "../../inet/index.js";
 import { existsSync } from "node:fs";
 import {
   DiscoveryType,
@@ -69,13 +69,13 @@ interface OverlayNetwork {
  * neighbour caches hold.
  */
 function overlayMac(cidr: string): string {
-  return macFromIPv4(parseIp(cidr.split("/")[0]!).bytes);
+  return macFromIPv4(parseIp(cidrAddress(cidr)).bytes);
 }
 
 /** A PeerRecord's value checked and reduced to what the kernel is told. Throws when malformed. */
 function peerFromRecord(bytes: Uint8Array): ProgrammedPeer {
   const r = decodePeerRecord(bytes);
-  const ip = r.endpointIp.split("/")[0]!;
+  const ip = cidrAddress(r.endpointIp);
   parseIp(ip);
   parseIp(r.tunnelEndpointIp);
   parseMac(r.endpointMac);

@@ -6,7 +6,7 @@
 import type { Capability, DataScope, EndpointOptions, IpamData, NetworkOptions, NodeDiscoveryData, PortBinding } from "../../driverapi/index.js";
 import { RouteType } from "../../driverapi/index.js";
 import { InvalidParameterError } from "../../errors.js";
-import { formatIpValue, parseIpValue, readCidr, tryParseMac, formatMac } from "../../inet/index.js";
+import { cidrAddress, formatIpValue, formatMac, parseIpValue, readCidr, tryParseMac } from "../../inet/index.js";
 
 /** The plugin endpoint type of network drivers (driverapi.NetworkPluginEndpointType). */
 export const NETWORK_PLUGIN_TYPE = "NetworkDriver";
@@ -86,7 +86,7 @@ export function endpointOptions(options: EndpointOptions, containerIp?: string):
 function portBindingJson(b: PortBinding, containerIp: string | undefined) {
   return {
     Proto: PROTOCOL_NUMBERS[b.proto],
-    IP: containerIp ? containerIp.split("/")[0]! : "",
+    IP: containerIp ? cidrAddress(containerIp) : "",
     Port: b.containerPort,
     HostIP: b.hostIP ?? "",
     HostPort: b.hostPort,

@@ -4,7 +4,7 @@
  */
 import type { AddressSpaceNames, AllocatedAddress, AllocatedPool, Capability, PoolRequest } from "../../ipamapi/index.js";
 import { InvalidParameterError } from "../../errors.js";
-import { readCidr, formatIpValue } from "../../inet/index.js";
+import { cidrAddress, formatIpValue, readCidr } from "../../inet/index.js";
 
 export interface RequestPoolJson {
   AddressSpace: string;
@@ -27,7 +27,7 @@ export function requestPoolJson(req: PoolRequest): RequestPoolJson {
 
 /** RequestAddressRequest: the preferred address bare (net.IP's String), "" for any. */
 export function requestAddressJson(poolId: string, preferred: string | undefined, options: Readonly<Record<string, string>> | undefined) {
-  return { PoolID: poolId, Address: preferred ? preferred.split("/")[0]! : "", Options: { ...(options ?? {}) } };
+  return { PoolID: poolId, Address: preferred ? cidrAddress(preferred) : "", Options: { ...(options ?? {}) } };
 }
 
 export function parseCapability(answer: { RequiresMACAddress?: unknown; RequiresRequestReplay?: unknown }): Capability {

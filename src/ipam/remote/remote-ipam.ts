@@ -1,3 +1,4 @@
+import { cidrAddress } from "../../inet/index.js";
 import type { AddressSpaceNames, AllocatedAddress, AllocatedPool, Capability, Ipam, PoolRequest } from "../../ipamapi/index.js";
 import { PluginEndpointType } from "../../ipamapi/index.js";
 import type { PluginClient } from "../../plugins/client.js";
@@ -45,7 +46,7 @@ export class RemoteIpam implements Ipam {
   }
 
   async releaseAddress(poolId: string, address: string): Promise<void> {
-    await this.call("ReleaseAddress", { PoolID: poolId, Address: address.split("/")[0]! });
+    await this.call("ReleaseAddress", { PoolID: poolId, Address: cidrAddress(address) });
   }
 
   isBuiltIn(): boolean {
