@@ -26,7 +26,7 @@ export interface ClusterEntryView {
   readonly Owner: string;
   /** The value, base64. */
   readonly Value: string;
-  /** The value decoded, for tables whose format cnm knows (overlay_peer_table). */
+  /** The value decoded, for tables whose format cnm knows (overlay_peer_table, endpoint_table). */
   readonly Decoded?: unknown;
 }
 

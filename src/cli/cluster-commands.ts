@@ -59,7 +59,7 @@ const networks: Command = {
 const table: Command = {
   path: ["cluster", "table"],
   usage: "[OPTIONS] NETWORK TABLE",
-  summary: "List a gossip table of a network (overlay peer records decoded; other values as base64)",
+  summary: "List a gossip table of a network (overlay peer and name records decoded; other values as base64)",
   minArgs: 2,
   maxArgs: 2,
   flags: [FORMAT_FLAG],

@@ -9,6 +9,7 @@ import { followNodeDiscovery, type NodeDiscoveryTarget } from "../cluster/node-d
 import type { GlobalStore } from "../controller/global-store.js";
 import type { IdPool } from "../driverapi/index.js";
 import { decodePeerRecord, PEER_TABLE } from "../drivers/overlay/index.js";
+import { decodeServiceRecord, SERVICE_TABLE } from "../controller/service-table.js";
 import type { Ipam } from "../ipamapi/index.js";
 import { FAST_FAILURE_DETECTION, NetworkDB } from "../networkdb/index.js";
 import { connectClusterStore, EtcdGlobalStore, EtcdIdPool, EtcdIpam, VXLAN_ID_RANGE, type ClusterStore } from "../store/etcd/index.js";
@@ -80,6 +81,7 @@ export async function startCluster(config: ClusterConfig, log: Logger): Promise<
     vxlanIds: new EtcdIdPool(store, "vxlan", VXLAN_ID_RANGE),
     backend: networkDBClusterBackend(gossip, { nodeName: config.nodeName, address: config.advertiseAddr, store: config.store }, {
       [PEER_TABLE]: decodePeerRecord,
+      [SERVICE_TABLE]: decodeServiceRecord,
     }),
     async attach(controller) {
       stopDiscovery = await followNodeDiscovery(gossip, controller, { address: config.advertiseAddr, bindAddress: config.bindAddr }, (err) =>

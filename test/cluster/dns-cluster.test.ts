@@ -52,6 +52,12 @@ describe("embedded DNS across hosts (overlay, gossip name records)", () => {
     assert.deepEqual(await dig(h1, "alpha", "beta.dnsov"), [addr.beta]);
     assert.deepEqual(await dig(h1, "alpha", "-x", addr.beta!), ["beta.dnsov."]);
     await waitFor("alpha resolvable on host 2", async () => (await dig(h2, "beta", "alpha")).includes(addr.alpha!), 5000);
+    // The name records as the gossip table holds them, decoded by `cnm cluster table`.
+    const rows = (await cnm(h1, ["cluster", "table", "dnsov", "endpoint_table", "--format", "json"]))
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => (JSON.parse(l) as { Decoded?: { name: string; endpointIp: string } }).Decoded);
+    assert.deepEqual(rows.map((r) => `${r?.name} ${r?.endpointIp}`).sort(), [`alpha ${addr.alpha}`, `beta ${addr.beta}`]);
     const ping = await h1.cnm(["sandbox", "exec", "alpha", "--", "ping", "-c", "1", "-W", "2", "db"], { timeoutMs: 15_000 });
     assert.equal(ping.code, 0, `alpha pings db by name: ${ping.stdout}${ping.stderr}`);
   });
