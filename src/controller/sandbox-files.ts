@@ -49,7 +49,7 @@ export interface ResolvConfParts {
   readonly other: string[];
 }
 
-export function parseResolvConf(text: string): ResolvConfParts {
+function parseResolvConf(text: string): ResolvConfParts {
   const nameservers: string[] = [];
   const other: string[] = [];
   for (const raw of text.split("\n")) {
@@ -68,8 +68,7 @@ export function parseResolvConf(text: string): ResolvConfParts {
  * "options ndots:0", as Docker writes for containers on user networks, with
  * the forwarders named in a comment.
  */
-export function renderResolvConf(hostResolvConf: string, sb: SandboxRecord, embedded?: readonly Upstream[]): string {
-  const host = parseResolvConf(hostResolvConf);
+export function renderResolvConf(host: ResolvConfParts, sb: SandboxRecord, embedded?: readonly Upstream[]): string {
   const servers = embedded ? [EMBEDDED_DNS_ADDRESS] : sb.dns.length > 0 ? sb.dns : host.nameservers.filter((s) => !isLoopback(s));
   const out = servers.map((s) => `nameserver ${s}`);
   if (sb.dnsSearch.length > 0) out.push(`search ${sb.dnsSearch.join(" ")}`);
@@ -91,12 +90,15 @@ export function isLoopback(ip: string): boolean {
   return ip.startsWith("127.") || ip === "::1";
 }
 
-export function hostResolvConf(): string {
+/** The host's resolv.conf, read and parsed (empty when it cannot be read). */
+export function hostResolvConf(): ResolvConfParts {
+  let text = "";
   try {
-    return readFileSync("/etc/resolv.conf", "utf8");
+    text = readFileSync("/etc/resolv.conf", "utf8");
   } catch {
-    return "";
+    // No host resolv.conf: sandboxes get none of its servers.
   }
+  return parseResolvConf(text);
 }
 
 export function writeSandboxFiles(runDir: string, sb: SandboxRecord, endpoints: readonly EndpointRecord[]): void {
@@ -106,8 +108,8 @@ export function writeSandboxFiles(runDir: string, sb: SandboxRecord, endpoints: 
 }
 
 /** Points the sandbox at its embedded DNS (given where it forwards), or back at plain nameservers. */
-export function updateResolvConf(runDir: string, sb: SandboxRecord, embedded?: readonly Upstream[]): void {
-  writeAtomic(resolvConfPath(runDir, sb.id), renderResolvConf(hostResolvConf(), sb, embedded));
+export function updateResolvConf(runDir: string, sb: SandboxRecord, host: ResolvConfParts, embedded?: readonly Upstream[]): void {
+  writeAtomic(resolvConfPath(runDir, sb.id), renderResolvConf(host, sb, embedded));
 }
 
 export function updateHosts(runDir: string, sb: SandboxRecord, endpoints: readonly EndpointRecord[]): void {

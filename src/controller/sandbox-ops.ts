@@ -8,7 +8,7 @@ import { newId, shortId, validateName } from "./ids.js";
 import type { EndpointRecord, JoinRecord, SandboxRecord } from "./records.js";
 import type { PortBinding } from "../driverapi/index.js";
 import type { SandboxCreateRequest } from "./requests.js";
-import { hostResolvConf, parseResolvConf, removeSandboxFiles, updateHosts, updateResolvConf, writeSandboxFiles } from "./sandbox-files.js";
+import { hostResolvConf, removeSandboxFiles, updateHosts, updateResolvConf, writeSandboxFiles } from "./sandbox-files.js";
 import { nameRecordOf, sandboxRecords, servesNames, upstreamsOf } from "./sandbox-dns.js";
 import { encodeServiceRecord, SERVICE_TABLE } from "./service-table.js";
 
@@ -206,8 +206,9 @@ export async function joinLocked(ctx: ControllerContext, sb: SandboxRecord, ep: 
 /** The sandbox's embedded DNS, at its first network that serves names; resolv.conf then points at it. */
 async function startResolver(ctx: ControllerContext, sb: SandboxRecord): Promise<void> {
   if (!ctx.resolvers.enabled || ctx.resolvers.has(sb.id)) return;
-  const upstreams = upstreamsOf(sb, parseResolvConf(hostResolvConf()).nameservers);
-  if (await ctx.resolvers.ensure(sb, sandboxRecords(ctx, sb), upstreams)) updateResolvConf(ctx.runDir, sb, upstreams);
+  const host = hostResolvConf();
+  const upstreams = upstreamsOf(sb, host.nameservers);
+  if (await ctx.resolvers.ensure(sb, sandboxRecords(ctx, sb), upstreams)) updateResolvConf(ctx.runDir, sb, host, upstreams);
 }
 
 function replayJoin(result: JoinResult, previous: JoinRecord): void {
