@@ -15,7 +15,7 @@ import { FAST_FAILURE_DETECTION, NetworkDB } from "../networkdb/index.js";
 import { connectClusterStore, EtcdGlobalStore, EtcdIdPool, EtcdIpam, VXLAN_ID_RANGE, type ClusterStore } from "../store/etcd/index.js";
 import { networkDBClusterBackend } from "./cluster-backend.js";
 import type { ClusterConfig } from "./cluster-flags.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../log/index.js";
 
 /** How often to try the seeds again while this host is alone. */
 const REJOIN_MS = 2000;

@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError } from "./usage-error.js";
+import { LOG_LEVELS, type LogLevel } from "../log/index.js";
 import { CLUSTER_OPTIONS, CLUSTER_USAGE, parseClusterFlags, type ClusterConfig } from "./cluster-flags.js";
 
-export type LogLevel = "error" | "warn" | "info" | "debug";
 
 export interface DaemonConfig {
   /** State directory: the SQLite store, the lock, sandbox files. */
@@ -57,7 +57,6 @@ export function defaultPrefix(dataRoot: string): string {
 
 export { UsageError };
 
-const LOG_LEVELS: readonly LogLevel[] = ["error", "warn", "info", "debug"];
 
 /** The value of a --log-level flag (`fallback` when absent); a UsageError for anything else. */
 export function parseLogLevel(text: string | undefined, fallback: LogLevel): LogLevel {

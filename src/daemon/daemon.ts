@@ -7,7 +7,7 @@ import { ResolverStartError } from "../controller/sandbox-resolvers.js";
 import { SqliteStateStore } from "../store/sqlite-store.js";
 import type { DaemonConfig } from "./config.js";
 import { acquireLock } from "./lock.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../log/index.js";
 import { startCluster, type ClusterRuntime } from "./cluster.js";
 
 export interface Daemon {

@@ -1,6 +1,6 @@
 import { parseDaemonArgs, USAGE, UsageError } from "./config.js";
 import { purgeDaemon, startDaemon } from "./daemon.js";
-import { stderrLogger } from "./logger.js";
+import { stderrLogger } from "../log/index.js";
 
 /** cnmd's entry point: start, serve, and on SIGTERM/SIGINT stop serving without tearing anything down. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {

@@ -3,7 +3,7 @@
  * serve the control surface, and leave the cluster gracefully on SIGTERM or
  * SIGINT (kill -9 is the way to make it fail).
  */
-import { stderrLogger } from "../daemon/logger.js";
+import { stderrLogger } from "../log/index.js";
 import { NetworkDB } from "../networkdb/index.js";
 import { createControlServer } from "./http-server.js";
 import { parseNodeArgs, USAGE, UsageError, type NodeOptions } from "./options.js";

@@ -5,7 +5,8 @@
  */
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
-import { parseLogLevel, UsageError, type LogLevel } from "../daemon/config.js";
+import { parseLogLevel, UsageError } from "../daemon/config.js";
+import type { LogLevel } from "../log/index.js";
 import { decodeKey } from "../daemon/cluster-flags.js";
 import { FAST_FAILURE_DETECTION } from "../networkdb/config.js";
 
