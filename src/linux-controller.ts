@@ -1,6 +1,6 @@
-import { Controller } from "./controller/controller.js";
-import type { ClusterAgent } from "./controller/cluster-agent.js";
-import type { StateStore } from "./controller/state-store.js";
+import { Controller, type RestoreReport } from "./controller/index.js";
+import type { ClusterAgent } from "./controllerapi/index.js";
+import type { StateStore } from "./controllerapi/index.js";
 import { bridgeDriverInit } from "./drivers/bridge/bridge-driver.js";
 import { MemoryIdPool, OverlayDriver, overlayDriverInit } from "./drivers/overlay/index.js";
 import type { IdPool } from "./driverapi/index.js";
@@ -13,14 +13,14 @@ import { Firewall, type FirewallEvent } from "./linux/nftables/index.js";
 import { LinuxOsl } from "./osl/linux-osl.js";
 import { PortAllocator } from "./portallocator/index.js";
 import { knownNames, removeOrphans } from "./orphans.js";
-import type { RestoreReport } from "./controller/restore.js";
-import type { GlobalStore } from "./controller/global-store.js";
+import type { GlobalStore } from "./controllerapi/index.js";
 import type { Ipam } from "./ipamapi/index.js";
 import { ByScopeIpam } from "./ipam/by-scope-ipam.js";
 import { startResolver } from "./resolver/index.js";
 import { Plugins, type PluginClientOptions } from "./plugins/index.js";
 import { loadRemoteDriver } from "./drivers/remote/load.js";
 import { loadRemoteIpam } from "./ipam/remote/load.js";
+import type { Logger } from "./log/index.js";
 
 export interface LinuxControllerOptions {
   /**
@@ -66,8 +66,10 @@ export interface LinuxControllerOptions {
    * Default true.
    */
   readonly embeddedDns?: boolean;
-  /** A sandbox's resolver could not start, or met a problem it carried on past; default: ignored. */
+  /** A sandbox's resolver could not start, or met a problem it carried on past; default: logged (see ControllerOptions). */
   readonly onResolverError?: (err: unknown, sandbox: string) => void;
+  /** Where the controller says what a best-effort step could not do; default: quiet. */
+  readonly logger?: Logger;
   /** A peer record the overlay could not program (malformed, or refused by the kernel); default: ignored. */
   readonly onPeerError?: (error: unknown, context: { nid: string; key: string }) => void;
   /**
@@ -135,6 +137,7 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
     ...(options.nodeName ? { nodeName: options.nodeName } : {}),
     ...(options.embeddedDns === false ? {} : { resolverFactory: startResolver }),
     ...(options.onResolverError ? { onResolverError: options.onResolverError } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
     teardown: async () => {
       await stopWatching?.();
       await firewall.removeAll();

@@ -1,5 +1,5 @@
 import { hasErrorCode, NetlinkHandle, netns, type Link } from "./linux/index.js";
-import type { Controller } from "./controller/controller.js";
+import type { Controller } from "./controller/index.js";
 import { defaultBridgeName, hostVethName } from "./drivers/bridge/names.js";
 import { overlayNamespaceName, overlayNamespacePattern } from "./drivers/overlay/names.js";
 import { dummyParentName, dummyParentPattern, isOwnerAlias } from "./drivers/macvlan/names.js";

@@ -1,4 +1,4 @@
-import type { Controller } from "../controller/controller.js";
+import type { Controller } from "../controller/index.js";
 
 /**
  * The controller operations the API serves. A structural subset of

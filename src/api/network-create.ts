@@ -1,5 +1,5 @@
-import type { IpamConfig } from "../controller/records.js";
-import type { NetworkCreateRequest } from "../controller/requests.js";
+import type { IpamConfig } from "../controllerapi/index.js";
+import type { NetworkCreateRequest } from "../controllerapi/index.js";
 import { type IpValue, type Prefix, prefixContainsIp, prefixesOverlap, prefixToString } from "../inet/index.js";
 import { parseAddress, parseCidr } from "./addresses.js";
 import { parseGoBool } from "./filters.js";

@@ -1,4 +1,4 @@
-import type { NetworkRecord } from "../controller/records.js";
+import type { NetworkRecord } from "../controllerapi/index.js";
 import { badRequest, printable } from "./http-errors.js";
 import { matchesLabels, type Filters } from "./filters.js";
 import { goFilterMatch } from "./go-regexp.js";

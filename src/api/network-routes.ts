@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import type { SandboxView } from "../controller/controller.js";
-import type { ConnectRequest } from "../controller/requests.js";
+import type { SandboxView } from "../controller/index.js";
+import type { ConnectRequest } from "../controllerapi/index.js";
 import { NotFoundError } from "../errors.js";
 import { formatIpValue } from "../inet/index.js";
 import { checkMacAddress, parseAddressOfFamily } from "./addresses.js";

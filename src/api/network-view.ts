@@ -1,4 +1,4 @@
-import type { EndpointRecord, IpamConfig, IpamGrant, NetworkRecord, SandboxRecord } from "../controller/records.js";
+import type { EndpointRecord, IpamConfig, IpamGrant, NetworkRecord, SandboxRecord } from "../controllerapi/index.js";
 
 /** Docker's IPAMConfig: empty fields are left out (omitempty). */
 export interface DockerIpamConfig {

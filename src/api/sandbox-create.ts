@@ -1,4 +1,4 @@
-import type { SandboxCreateRequest } from "../controller/requests.js";
+import type { SandboxCreateRequest } from "../controllerapi/index.js";
 import type { PortBinding, Protocol } from "../driverapi/index.js";
 import { formatIpValue } from "../inet/index.js";
 import { parseAddress } from "./addresses.js";

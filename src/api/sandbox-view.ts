@@ -1,5 +1,4 @@
-import { nameRecordOf, servesNames } from "../controller/sandbox-dns.js";
-import type { SandboxView } from "../controller/controller.js";
+import { dnsNamesOf, type SandboxView } from "../controller/index.js";
 import type { PortBinding } from "../driverapi/index.js";
 import type { ApiController } from "./backend.js";
 import { rfc3339Nano } from "./network-view.js";
@@ -117,7 +116,7 @@ export async function sandboxView(controller: ApiController, view: SandboxView):
       DriverOpts: { ...ep.driverOpts },
       GwPriority: ep.join?.priority ?? 0,
       // The names the embedded DNS answers for this endpoint; none on networks without it (the default bridge).
-      DNSNames: servesNames(network) ? [...nameRecordOf(sb, ep).names] : [],
+      DNSNames: dnsNamesOf(sb, ep, network),
     };
   }
   return {

@@ -1,5 +1,5 @@
 import { EventType } from "../driverapi/index.js";
-import type { ClusterAgent, TableListener } from "../controller/cluster-agent.js";
+import type { ClusterAgent, TableListener } from "../controllerapi/index.js";
 
 interface Entry {
   readonly owner: string;

@@ -5,7 +5,7 @@
  * entries a driver adds at join are this node's NetworkDB entries, deleted
  * at leave (and by every other node when this one fails or leaves).
  */
-import type { ClusterAgent, TableListener } from "../controller/cluster-agent.js";
+import type { ClusterAgent, TableListener } from "../controllerapi/index.js";
 import { EventType } from "../driverapi/index.js";
 import { NetworkDBError, type NetworkDB, type Watch, type WatchEventType } from "../networkdb/index.js";
 

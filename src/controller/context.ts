@@ -1,20 +1,25 @@
-import type { ClusterAgent } from "./cluster-agent.js";
+import type { ClusterAgent, GlobalStore, NetworkRecord, SandboxRecord, StateStore } from "../controllerapi/index.js";
+import type { Logger } from "../log/index.js";
+import type { Osl } from "../osl/types.js";
+import type { SandboxResolvers } from "./dns/sandbox-resolvers.js";
+import type { ServiceRecords } from "./dns/service-records.js";
 import type { DriverRegistry } from "./driver-registry.js";
+import type { EndpointTable } from "./endpoint-table.js";
 import type { IpamRegistry } from "./ipam-registry.js";
 import type { KeyedMutex } from "./keyed-mutex.js";
-import type { EndpointRecord, NetworkRecord, SandboxRecord } from "./records.js";
-import type { Osl } from "../osl/types.js";
-import type { StateStore } from "./state-store.js";
-import type { GlobalStore } from "./global-store.js";
-import type { PendingDeletions } from "./left-endpoints.js";
-import type { ServiceRecords } from "./service-records.js";
-import type { SandboxResolvers } from "./sandbox-resolvers.js";
+import type { NameClaims } from "./name-claims.js";
+import type { PendingDeletions } from "./pending-deletions.js";
 
-/** Everything the controller's operations share; one per controller. */
+/**
+ * Everything the controller's operations share; one per controller. The
+ * bottom of the room: it imports only types, and every operation takes it.
+ */
 export interface ControllerContext {
   readonly prefix: string;
   /** Directory for per-sandbox files (hosts, resolv.conf). */
   readonly runDir: string;
+  /** Where best-effort steps say what they could not do. */
+  readonly log: Logger;
   readonly drivers: DriverRegistry;
   readonly ipams: IpamRegistry;
   readonly agent: ClusterAgent;
@@ -36,17 +41,13 @@ export interface ControllerContext {
   readonly liveNetworks: Set<string>;
   readonly locks: KeyedMutex;
   readonly networks: Map<string, NetworkRecord>;
-  readonly endpoints: Map<string, EndpointRecord>;
+  readonly endpoints: EndpointTable;
   readonly sandboxes: Map<string, SandboxRecord>;
-  /**
-   * Names claimed by operations still under way ("net:NAME", "ep:NID:NAME",
-   * "sb:NAME"). JavaScript runs the check-and-claim without interruption, so
-   * uniqueness needs no lock and creations of different objects never queue.
-   */
-  readonly claimedNames: Set<string>;
+  /** Names of networks, endpoints and sandboxes whose creation is under way. */
+  readonly claims: NameClaims;
   /** Networks being deleted: no new endpoint may start on them. */
   readonly deletingNetworks: Set<string>;
-  /** Deletions of left endpoints waiting for the cluster store (left-endpoints.ts). */
+  /** Deletions of left endpoints waiting for the cluster store (endpoint-ops.ts). */
   readonly pendingDeletions: PendingDeletions;
   /** Names and addresses per network (this host's joins and the cluster's), for the embedded DNS. */
   readonly serviceRecords: ServiceRecords;

@@ -1,29 +1,40 @@
-import type { DriverInit } from "../driverapi/index.js";
+import { hostname } from "node:os";
+import type {
+  ClusterAgent,
+  ConnectRequest,
+  EndpointRecord,
+  GlobalStore,
+  NetworkCreateRequest,
+  NetworkRecord,
+  SandboxCreateRequest,
+  SandboxRecord,
+  StateStore,
+} from "../controllerapi/index.js";
+import { LocalAgent } from "../cluster/local-agent.js";
+import { DiscoveryType, type DriverInit, type NodeDiscoveryData } from "../driverapi/index.js";
 import { InvalidParameterError, NotFoundError } from "../errors.js";
 import type { Ipam, Capability as IpamCapability } from "../ipamapi/index.js";
+import { errorText, quietLogger, type Logger } from "../log/index.js";
 import type { Osl } from "../osl/types.js";
-import { LocalAgent, type ClusterAgent } from "./cluster-agent.js";
+import { MemoryStateStore } from "../store/memory-store.js";
+import { bestEffort } from "./best-effort.js";
+import { followGlobalStore, type GlobalFeed } from "./cluster/global-feed.js";
 import type { ControllerContext } from "./context.js";
+import { hostsPath, resolvConfPath } from "./dns/sandbox-files.js";
+import { ResolverStartError, SandboxResolvers, type ResolverFactory } from "./dns/sandbox-resolvers.js";
+import { ServiceRecords } from "./dns/service-records.js";
 import { DriverRegistry, type DriverLoader } from "./driver-registry.js";
-import { createEndpoint, deleteEndpoint } from "./endpoint-ops.js";
-import { deleteLeftEndpoint, PendingDeletions } from "./left-endpoints.js";
+import { createEndpoint, deleteEndpoint, deleteLeftEndpoint } from "./endpoint-ops.js";
+import { EndpointTable } from "./endpoint-table.js";
+import { reconcileDefaultGateway } from "./gateway-network.js";
 import { IpamRegistry, type IpamLoader } from "./ipam-registry.js";
 import { KeyedMutex } from "./keyed-mutex.js";
 import { resolveRef } from "./lookup.js";
+import { NameClaims } from "./name-claims.js";
 import { createNetwork, deleteNetwork } from "./network-ops.js";
-import type { EndpointRecord, NetworkRecord, SandboxRecord } from "./records.js";
-import type { ConnectRequest, NetworkCreateRequest, SandboxCreateRequest } from "./requests.js";
-import { createSandbox, deleteSandbox, join, leave } from "./sandbox-ops.js";
-import { hostsPath, resolvConfPath } from "./sandbox-files.js";
-import { MemoryStateStore, type StateStore } from "./state-store.js";
+import { PendingDeletions } from "./pending-deletions.js";
 import { restore, type RestoreReport } from "./restore.js";
-import { reconcileDefaultGateway } from "./gateway-network.js";
-import type { GlobalStore } from "./global-store.js";
-import { followGlobalStore, type GlobalFeed } from "./global-feed.js";
-import { DiscoveryType, type NodeDiscoveryData } from "../driverapi/index.js";
-import { hostname } from "node:os";
-import { ServiceRecords } from "./service-records.js";
-import { SandboxResolvers, type ResolverFactory } from "./sandbox-resolvers.js";
+import { createSandbox, deleteSandbox, join, leave } from "./sandbox-ops.js";
 
 export interface ControllerOptions {
   /** Prefix of every kernel object this controller creates (namespaces, links, nftables tables). */
@@ -51,8 +62,18 @@ export interface ControllerOptions {
    * sandboxes get plain nameservers in their resolv.conf.
    */
   readonly resolverFactory?: ResolverFactory;
-  /** A resolver that could not start (a ResolverStartError) or met a problem it carried on past; default: ignored. */
+  /**
+   * A resolver that could not start (a ResolverStartError) or met a problem
+   * it carried on past. Default: the first logged at warn, the others (an
+   * upstream that failed a query, which is routine) at debug.
+   */
   readonly onResolverError?: (err: unknown, sandbox: string) => void;
+  /**
+   * Where the controller says what a best-effort step could not do (an undo
+   * that failed, an entry that could not be withdrawn, a deletion deferred).
+   * Default: quiet, as a library should be; the daemon passes its own.
+   */
+  readonly logger?: Logger;
   /** Run by destroyAll() after every object is gone (e.g. removing the firewall's tables). */
   readonly teardown?: () => Promise<void>;
 }
@@ -88,9 +109,15 @@ export class Controller {
     if (!/^[a-z][a-z0-9]{0,5}$/.test(options.prefix)) {
       throw new InvalidParameterError(`prefix "${options.prefix}" must be 1-6 lowercase letters or digits, starting with a letter`);
     }
+    const log = options.logger ?? quietLogger;
+    const onResolverError =
+      options.onResolverError ??
+      ((err: unknown, sandbox: string) =>
+        err instanceof ResolverStartError ? log.warn(err.message) : log.debug(`embedded DNS of sandbox ${sandbox}: ${errorText(err)}`));
     const ctx: ControllerContext = {
       prefix: options.prefix,
       runDir: options.runDir,
+      log,
       drivers: new DriverRegistry(options.driverLoader),
       ipams: new IpamRegistry(options.ipamLoader),
       agent: options.agent ?? new LocalAgent(),
@@ -101,13 +128,13 @@ export class Controller {
       liveNetworks: new Set(),
       locks: new KeyedMutex(),
       networks: new Map(),
-      endpoints: new Map(),
+      endpoints: new EndpointTable(),
       sandboxes: new Map(),
-      claimedNames: new Set(),
+      claims: new NameClaims(),
       deletingNetworks: new Set(),
       pendingDeletions: new PendingDeletions(),
       serviceRecords: new ServiceRecords(),
-      resolvers: new SandboxResolvers(options.resolverFactory, options.onResolverError ?? (() => {})),
+      resolvers: new SandboxResolvers(options.resolverFactory, onResolverError),
     };
     for (const init of options.drivers) await init(ctx.drivers, undefined);
     for (const { name, ipam, capability } of options.ipams) ctx.ipams.registerIpamDriver(name, ipam, capability);
@@ -174,8 +201,8 @@ export class Controller {
   /** The endpoints on a network, with the sandbox each is joined to. */
   networkEndpoints(ref: string): { endpoint: Readonly<EndpointRecord>; sandbox?: Readonly<SandboxRecord> }[] {
     const net = this.networkRecord(ref);
-    return [...this.ctx.endpoints.values()]
-      .filter((e) => e.networkId === net.id)
+    return this.ctx.endpoints
+      .onNetwork(net.id)
       .map((e) => {
         const sb = e.sandboxId ? this.ctx.sandboxes.get(e.sandboxId) : undefined;
         return sb ? { endpoint: snapshot(e), sandbox: snapshot(sb) } : { endpoint: snapshot(e) };
@@ -220,18 +247,20 @@ export class Controller {
       name: req.endpointName ?? sb.name,
       portBindings: sb.portBindings,
     });
+    const undoing = `undoing the connect of sandbox ${sb.name} to network ${net.name}`;
+    const log = this.ctx.log;
     try {
       await join(this.ctx, sb, ep, req.gatewayPriority ?? 0);
     } catch (err) {
-      await deleteLeftEndpoint(this.ctx, ep).catch(() => {});
+      await bestEffort(log, `${undoing}: deleting endpoint ${ep.name}`, () => deleteLeftEndpoint(this.ctx, ep));
       throw err;
     }
     try {
       await reconcileDefaultGateway(this.ctx, sb);
     } catch (err) {
       // Without its way out the connect is not done: undone whole, as Docker undoes a join.
-      await leave(this.ctx, sb, ep).catch(() => {});
-      await deleteLeftEndpoint(this.ctx, ep).catch(() => {});
+      await bestEffort(log, `${undoing}: leaving endpoint ${ep.name}`, () => leave(this.ctx, sb, ep));
+      await bestEffort(log, `${undoing}: deleting endpoint ${ep.name}`, () => deleteLeftEndpoint(this.ctx, ep));
       throw err;
     }
     return { endpoint: snapshot(ep), network: snapshot(net) };

@@ -1,15 +1,20 @@
-import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.js";
+import type { ConnectRequest, EndpointRecord, IpamGrant, NetworkRecord } from "../controllerapi/index.js";
+import type { PortBinding } from "../driverapi/index.js";
+import { ConflictError, InvalidParameterError, NotFoundError, UnavailableError } from "../errors.js";
+import { randomLocalMac } from "../inet/index.js";
+import { MacAddressOption, type Ipam } from "../ipamapi/index.js";
+import { errorText, type Logger } from "../log/index.js";
 import { bestEffort } from "./best-effort.js";
 import type { ControllerContext } from "./context.js";
 import { EndpointInterfaceInfo, type InterfaceState } from "./endpoint-info.js";
 import { newId, validateName } from "./ids.js";
-import type { EndpointRecord, IpamGrant, NetworkRecord } from "./records.js";
-import type { ConnectRequest } from "./requests.js";
-import { ensureLive, isClusterNetwork, releaseIfUnused } from "./global-networks.js";
-import { finishPendingDeletion } from "./left-endpoints.js";
-import type { PortBinding } from "../driverapi/index.js";
-import { MacAddressOption, type Ipam } from "../ipamapi/index.js";
-import { randomLocalMac } from "../inet/index.js";
+import { ensureLive, releaseIfUnused } from "./network-ops.js";
+import { isClusterNetwork } from "./policy.js";
+
+/**
+ * Endpoints: creation, deletion, and the deferred deletion of an endpoint
+ * its sandbox has already left (deleteLeftEndpoint).
+ */
 
 /**
  * Creates an endpoint on a network: an address from each family's pools
@@ -26,12 +31,12 @@ export async function createEndpoint(
     throw new InvalidParameterError(`network ${net.name} has no IPv6: cannot assign ${req.ipv6Address}`);
   }
   if (!ctx.networks.has(net.id) || ctx.deletingNetworks.has(net.id)) throw new NotFoundError(`network ${net.name} not found`);
-  const leftBehind = [...ctx.endpoints.values()].find((e) => e.networkId === net.id && e.name === req.name && ctx.pendingDeletions.has(e.id));
-  if (leftBehind) await finishPendingDeletion(ctx, leftBehind);
-  const claim = `ep:${net.id}:${req.name}`;
-  const taken = ctx.claimedNames.has(claim) || [...ctx.endpoints.values()].some((e) => e.networkId === net.id && e.name === req.name);
-  if (taken) throw new ConflictError(`endpoint with name ${req.name} already exists in network ${net.name}`);
-  ctx.claimedNames.add(claim);
+  const sameName = ctx.endpoints.named(net.id, req.name);
+  if (sameName && ctx.pendingDeletions.has(sameName.id)) await finishPendingDeletion(ctx, sameName);
+  if (ctx.claims.hasEndpoint(net.id, req.name) || ctx.endpoints.named(net.id, req.name)) {
+    throw new ConflictError(`endpoint with name ${req.name} already exists in network ${net.name}`);
+  }
+  ctx.claims.addEndpoint(net.id, req.name);
   try {
     const { ipam, capability } = ctx.ipams.get(net.ipamDriver);
     const rec: EndpointRecord = {
@@ -85,20 +90,24 @@ export async function createEndpoint(
       try {
         await ctx.store.putEndpoint(rec);
       } catch (err) {
-        await driver.deleteEndpoint(net.id, rec.id).catch(() => {});
+        await bestEffort(ctx.log, `undoing endpoint ${rec.name} in the ${net.driver} driver`, () => driver.deleteEndpoint(net.id, rec.id));
         throw err;
       }
-      ctx.endpoints.set(rec.id, rec);
+      ctx.endpoints.set(rec);
       return rec;
     } catch (err) {
-      if (isClusterNetwork(ctx, net)) await bestEffort(() => ctx.globalStore!.deleteEndpoint(net.id, rec.id));
-      await releaseHeldAddresses(ipam, rec, false);
+      if (isClusterNetwork(ctx, net)) {
+        await bestEffort(ctx.log, `undoing the registration of endpoint ${rec.name} on network ${net.name} in the cluster store`, () =>
+          ctx.globalStore!.deleteEndpoint(net.id, rec.id),
+        );
+      }
+      await releaseHeldAddresses(ctx.log, ipam, rec, false);
       throw err;
     }
   } finally {
-    ctx.claimedNames.delete(claim);
+    ctx.claims.deleteEndpoint(net.id, req.name);
     // A failed first endpoint must not leave the network made on this host for nothing.
-    if (isClusterNetwork(ctx, net)) await releaseIfUnused(ctx, net).catch(() => {});
+    if (isClusterNetwork(ctx, net)) await bestEffort(ctx.log, `releasing network ${net.name} on this host`, () => releaseIfUnused(ctx, net));
   }
 }
 
@@ -129,19 +138,19 @@ async function allocateFrom(
  * Releases the addresses the endpoint still holds and forgets each once
  * released, so that a deletion retried after a later step failed never frees
  * an address twice (by then it may be another endpoint's). Strict: a failure
- * is thrown; otherwise it is ignored, as on undo paths.
+ * is thrown; otherwise it is logged, as on undo paths.
  */
-async function releaseHeldAddresses(ipam: Ipam, rec: EndpointRecord, strict: boolean): Promise<void> {
-  const step = strict ? (f: () => Promise<void>) => f() : bestEffort;
+async function releaseHeldAddresses(log: Logger, ipam: Ipam, rec: EndpointRecord, strict: boolean): Promise<void> {
+  const step = (address: string, f: () => Promise<void>) => (strict ? f() : bestEffort(log, `releasing address ${address} of endpoint ${rec.name}`, f));
   const { poolIdV4, address, poolIdV6, addressIPv6 } = rec;
   if (poolIdV4 && address) {
-    await step(async () => {
+    await step(address, async () => {
       await ipam.releaseAddress(poolIdV4, address);
       delete rec.poolIdV4;
     });
   }
   if (poolIdV6 && addressIPv6) {
-    await step(async () => {
+    await step(addressIPv6, async () => {
       await ipam.releaseAddress(poolIdV6, addressIPv6);
       delete rec.poolIdV6;
     });
@@ -161,9 +170,10 @@ export async function deleteEndpoint(ctx: ControllerContext, rec: EndpointRecord
       // libnetwork goes on when a plugin fails to delete an endpoint: a plugin that died
       // must not leave a record (and an address) no one can remove. Built-in drivers still fail it.
       if (driver.isBuiltIn()) throw err;
+      ctx.log.warn(`plugin ${net.driver} did not delete endpoint ${rec.name} of network ${net.name} (deleted here all the same): ${errorText(err)}`);
     });
     // In a cluster a failed release must fail the deletion (to be retried), or the address would leak for good.
-    await releaseHeldAddresses(ctx.ipams.get(net.ipamDriver).ipam, rec, isClusterNetwork(ctx, net));
+    await releaseHeldAddresses(ctx.log, ctx.ipams.get(net.ipamDriver).ipam, rec, isClusterNetwork(ctx, net));
     // Unregistered last: while the cluster still lists it, nobody can delete the network under it.
     if (isClusterNetwork(ctx, net)) await ctx.globalStore!.deleteEndpoint(net.id, rec.id);
     await ctx.store.deleteEndpoint(rec.id);
@@ -171,4 +181,44 @@ export async function deleteEndpoint(ctx: ControllerContext, rec: EndpointRecord
   });
   const net = ctx.networks.get(rec.networkId);
   if (net && isClusterNetwork(ctx, net)) await releaseIfUnused(ctx, net);
+}
+
+/**
+ * deleteEndpoint for an endpoint its sandbox has already left (disconnect,
+ * sandbox removal). By then what the caller asked for is done: the sandbox is
+ * off the network, its interface and peer records are gone. What may still
+ * fail is the endpoint's bookkeeping in the cluster store (its address, its
+ * registration) while the store is away or slower than a call's deadline.
+ *
+ * Failing the operation there would strand an endpoint no sandbox holds: no
+ * disconnect reaches it (the sandbox is not connected any more), it keeps its
+ * name taken (the sandbox cannot connect again) and the network undeletable,
+ * until a restart cleans it. So the deletion is finished in the background
+ * instead, retried until the store answers, and the operation succeeds.
+ */
+export async function deleteLeftEndpoint(ctx: ControllerContext, ep: EndpointRecord): Promise<void> {
+  try {
+    await deleteEndpoint(ctx, ep);
+  } catch (err) {
+    if (!(err instanceof UnavailableError)) throw err;
+    ctx.log.warn(`endpoint ${ep.name}: its deletion waits for the cluster store (${errorText(err)}); retrying in the background`);
+    ctx.pendingDeletions.start(
+      ep.id,
+      async () => {
+        // Gone already: finished by a connect under its name (finishPendingDeletion).
+        if (ctx.endpoints.has(ep.id)) await deleteEndpoint(ctx, ep);
+      },
+      (failure) => ctx.log.warn(`endpoint ${ep.name}: deletion given up until the next restart cleans it: ${errorText(failure)}`),
+    );
+  }
+}
+
+/**
+ * Finishes the deletion of a left endpoint now, when one is pending: what a
+ * connect under the same name does first, so it meets the store's real state
+ * (a 503 while it is still away) rather than a name taken by a ghost.
+ */
+async function finishPendingDeletion(ctx: ControllerContext, ep: EndpointRecord): Promise<void> {
+  await deleteEndpoint(ctx, ep);
+  ctx.pendingDeletions.settle(ep.id);
 }

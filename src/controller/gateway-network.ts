@@ -1,9 +1,11 @@
+import type { EndpointRecord, NetworkRecord, SandboxRecord } from "../controllerapi/index.js";
 import { ConflictError } from "../errors.js";
+import { bestEffort } from "./best-effort.js";
 import type { ControllerContext } from "./context.js";
 import { createEndpoint, deleteEndpoint } from "./endpoint-ops.js";
 import { shortId } from "./ids.js";
 import { createNetwork } from "./network-ops.js";
-import type { EndpointRecord, NetworkRecord, SandboxRecord } from "./records.js";
+import { GATEWAY_NETWORK, isGatewayNetwork, wantsGateway } from "./policy.js";
 import { join, leave } from "./sandbox-ops.js";
 
 /**
@@ -11,8 +13,11 @@ import { join, leave } from "./sandbox-ops.js";
  * (an overlay is one): as Docker does, such a sandbox also gets an endpoint
  * on a local bridge network, docker_gwbridge, with masquerading and no
  * traffic between its sandboxes. The endpoint comes and goes with the need.
+ *
+ * The one place where a join makes a network on demand: this module sits
+ * above the network, endpoint and sandbox operations and is called by the
+ * controller after each connect and disconnect, so none of them imports it.
  */
-export const GATEWAY_NETWORK = "docker_gwbridge";
 
 /** libnetwork's needDefaultGW: some endpoint reaches beyond the host, and none brings a gateway. */
 function needsDefaultGateway(ctx: ControllerContext, sb: SandboxRecord, gwNetwork: string | undefined): boolean {
@@ -21,7 +26,7 @@ function needsDefaultGateway(ctx: ControllerContext, sb: SandboxRecord, gwNetwor
     const ep = ctx.endpoints.get(eid);
     const net = ep && ctx.networks.get(ep.networkId);
     if (!ep || !net || net.id === gwNetwork) continue;
-    if (net.driver === "null" || net.driver === "host" || net.internal) continue;
+    if (!wantsGateway(net)) continue;
     if (ep.join?.disableGatewayService) continue;
     if (ep.join?.gateway || ep.join?.staticRoutes.some((r) => r.destination === "0.0.0.0/0")) return false;
     needed = true;
@@ -30,7 +35,7 @@ function needsDefaultGateway(ctx: ControllerContext, sb: SandboxRecord, gwNetwor
 }
 
 function gatewayNetwork(ctx: ControllerContext): NetworkRecord | undefined {
-  for (const net of ctx.networks.values()) if (net.name === GATEWAY_NETWORK && net.scope === "local") return net;
+  for (const net of ctx.networks.values()) if (isGatewayNetwork(net)) return net;
   return undefined;
 }
 
@@ -46,7 +51,7 @@ export async function reconcileDefaultGateway(ctx: ControllerContext, sb: Sandbo
     try {
       await join(ctx, sb, ep);
     } catch (err) {
-      await deleteEndpoint(ctx, ep).catch(() => {});
+      await bestEffort(ctx.log, `undoing gateway endpoint ${ep.name} of sandbox ${sb.name}`, () => deleteEndpoint(ctx, ep));
       throw err;
     }
   } else if (!needed && gwEndpoint) {

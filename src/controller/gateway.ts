@@ -1,4 +1,4 @@
-import type { EndpointRecord, NetworkRecord } from "./records.js";
+import type { EndpointRecord, NetworkRecord } from "../controllerapi/index.js";
 
 /**
  * Which of a sandbox's endpoints provides the default gateway: among those

@@ -1,5 +1,6 @@
 import type { Ipam } from "../ipamapi/index.js";
-import type { IpamConfig, IpamGrant } from "./records.js";
+import type { IpamConfig, IpamGrant } from "../controllerapi/index.js";
+import type { Logger } from "../log/index.js";
 import { bestEffort } from "./best-effort.js";
 import { InvalidParameterError } from "../errors.js";
 import { GatewayAddressType } from "../ipamapi/labels.js";
@@ -14,6 +15,7 @@ export const GATEWAY_REQUEST = { RequestAddressType: "com.docker.network.gateway
  * released before the error is rethrown.
  */
 export async function allocatePools(
+  log: Logger,
   ipam: Ipam,
   addressSpace: string,
   configs: readonly IpamConfig[],
@@ -25,15 +27,16 @@ export async function allocatePools(
   try {
     // No config means one pool of IPAM's choosing, as Docker does.
     const wanted = configs.length > 0 ? configs : [{}];
-    for (const cfg of wanted) grants.push(await allocateOne(ipam, addressSpace, cfg, v6, options, needsGateway));
+    for (const cfg of wanted) grants.push(await allocateOne(log, ipam, addressSpace, cfg, v6, options, needsGateway));
     return grants;
   } catch (err) {
-    await releasePools(ipam, grants);
+    await releasePools(log, ipam, grants);
     throw err;
   }
 }
 
 async function allocateOne(
+  log: Logger,
   ipam: Ipam,
   addressSpace: string,
   cfg: IpamConfig,
@@ -63,10 +66,11 @@ async function allocateOne(
       granted.aux[name] = aux.address;
     }
   } catch (err) {
-    for (const address of Object.values(granted.aux)) await bestEffort(() => ipam.releaseAddress(pool.poolId, address));
+    const undoing = `undoing pool ${pool.pool}: releasing`;
+    for (const address of Object.values(granted.aux)) await bestEffort(log, `${undoing} aux address ${address}`, () => ipam.releaseAddress(pool.poolId, address));
     const gateway = granted.gateway;
-    if (gateway) await bestEffort(() => ipam.releaseAddress(pool.poolId, gateway));
-    await bestEffort(() => ipam.releasePool(pool.poolId));
+    if (gateway) await bestEffort(log, `${undoing} gateway ${gateway}`, () => ipam.releaseAddress(pool.poolId, gateway));
+    await bestEffort(log, `${undoing} the pool`, () => ipam.releasePool(pool.poolId));
     throw err;
   }
   return {
@@ -92,11 +96,11 @@ function gatewayOfPool(meta: Readonly<Record<string, string>>, pool: string): st
 }
 
 /** Returns every address and pool of the grants to IPAM; best effort, as in libnetwork's ipamRelease. */
-export async function releasePools(ipam: Ipam, grants: readonly IpamGrant[]): Promise<void> {
+export async function releasePools(log: Logger, ipam: Ipam, grants: readonly IpamGrant[]): Promise<void> {
   for (const g of grants) {
-    for (const address of Object.values(g.auxAddresses)) await bestEffort(() => ipam.releaseAddress(g.poolId, address));
+    for (const address of Object.values(g.auxAddresses)) await bestEffort(log, `releasing aux address ${address} of pool ${g.pool}`, () => ipam.releaseAddress(g.poolId, address));
     const gateway = g.gatewayFromPool ? undefined : g.gateway;
-    if (gateway) await bestEffort(() => ipam.releaseAddress(g.poolId, gateway));
-    await bestEffort(() => ipam.releasePool(g.poolId));
+    if (gateway) await bestEffort(log, `releasing gateway ${gateway} of pool ${g.pool}`, () => ipam.releaseAddress(g.poolId, gateway));
+    await bestEffort(log, `releasing pool ${g.pool}`, () => ipam.releasePool(g.poolId));
   }
 }

@@ -1,17 +1,23 @@
+import type { IpamGrant, NetworkCreateRequest, NetworkRecord } from "../controllerapi/index.js";
 import type { IpamData, NetworkOptions } from "../driverapi/index.js";
 import { ConflictError, ForbiddenError, InvalidParameterError } from "../errors.js";
+import { bestEffort } from "./best-effort.js";
+import { joinGossip, leaveGossip } from "./cluster/network-gossip.js";
 import type { ControllerContext } from "./context.js";
-import { allocatePools, releasePools } from "./ipam-allocation.js";
+import { followServiceTable } from "./dns/service-feed.js";
+import { SERVICE_TABLE } from "./dns/service-table.js";
 import { newId, validateName } from "./ids.js";
-import type { IpamGrant, NetworkRecord } from "./records.js";
-import type { NetworkCreateRequest } from "./requests.js";
-import { dropLocally, isClusterNetwork } from "./global-networks.js";
-import { servesNames } from "./sandbox-dns.js";
-import { followServiceTable } from "./service-feed.js";
-import { SERVICE_TABLE } from "./service-table.js";
+import { allocatePools, releasePools } from "./ipam-allocation.js";
+import { gossips, isClusterNetwork, managesAddresses, servesNames } from "./policy.js";
 
-/** Drivers that manage no addresses (Docker skips IPAM for them). */
-const NO_IPAM_DRIVERS = new Set(["null", "host"]);
+/**
+ * Networks: creation and deletion, and the life of a cluster network on this
+ * host. A global network of a cluster is the cluster's record (every host
+ * lists it), but a host makes it in its kernel and joins its gossip only
+ * while it has endpoints on it: ensureLive at the first, releaseIfUnused
+ * after the last, so a cluster of many networks costs each host only what it
+ * uses.
+ */
 
 export function toIpamData(addressSpace: string, grants: readonly IpamGrant[]): IpamData[] {
   return grants.map((g) => ({
@@ -57,11 +63,10 @@ export async function createNetwork(ctx: ControllerContext, req: NetworkCreateRe
     throw new InvalidParameterError(`subnet ${v6Config[0]!.subnet} is IPv6 but IPv6 is not enabled on the network (--ipv6)`);
   }
 
-  const claim = `net:${req.name}`;
-  if (ctx.claimedNames.has(claim) || [...ctx.networks.values()].some((n) => n.name === req.name)) {
+  if (ctx.claims.networks.has(req.name) || [...ctx.networks.values()].some((n) => n.name === req.name)) {
     throw new ConflictError(`network with name ${req.name} already exists`);
   }
-  ctx.claimedNames.add(claim);
+  ctx.claims.networks.add(req.name);
   try {
     if (req.id !== undefined && (!/^[0-9a-f]{64}$/.test(req.id) || ctx.networks.has(req.id))) {
       throw new InvalidParameterError(`network id ${req.id} is not 64 hex digits or is already in use`);
@@ -86,23 +91,23 @@ export async function createNetwork(ctx: ControllerContext, req: NetworkCreateRe
       allocation: {},
     };
     const space = await addressSpaceOf(ctx, rec);
-    const undo: (() => Promise<void>)[] = [];
+    const undo: { what: string; step: () => Promise<void> }[] = [];
     try {
-      if (!NO_IPAM_DRIVERS.has(driverName)) {
-        rec.ipv4 = await allocatePools(ipam, space, v4Config, false, rec.ipamOptions, true);
-        undo.push(() => releasePools(ipam, rec.ipv4));
+      if (managesAddresses(driverName)) {
+        rec.ipv4 = await allocatePools(ctx.log, ipam, space, v4Config, false, rec.ipamOptions, true);
+        undo.push({ what: "releasing its IPv4 pools", step: () => releasePools(ctx.log, ipam, rec.ipv4) });
         if (rec.enableIPv6) {
-          rec.ipv6 = await allocatePools(ipam, space, v6Config, true, rec.ipamOptions, true);
-          undo.push(() => releasePools(ipam, rec.ipv6));
+          rec.ipv6 = await allocatePools(ctx.log, ipam, space, v6Config, true, rec.ipamOptions, true);
+          undo.push({ what: "releasing its IPv6 pools", step: () => releasePools(ctx.log, ipam, rec.ipv6) });
         }
       } else if (configs.length > 0) {
         throw new InvalidParameterError(`the ${driverName} driver manages no addresses: --subnet is not allowed`);
       }
       const v4Data = toIpamData(space, rec.ipv4);
       const v6Data = toIpamData(space, rec.ipv6);
-      if (rec.scope !== "local") {
+      if (gossips(rec)) {
         rec.allocation = await driver.networkAllocate(rec.id, rec.driverOpts, v4Data, v6Data);
-        undo.push(() => driver.networkFree(rec.id));
+        undo.push({ what: "freeing the driver's allocation", step: () => driver.networkFree(rec.id) });
       }
       if (isClusterNetwork(ctx, rec)) {
         // The cluster's record; hosts make it in their kernel at their first endpoint on it.
@@ -111,26 +116,29 @@ export async function createNetwork(ctx: ControllerContext, req: NetworkCreateRe
         return rec;
       }
       await instantiateNetwork(ctx, rec);
-      undo.push(async () => {
-        if (rec.scope !== "local") await ctx.agent.leaveNetwork(rec.id);
-        await driver.deleteNetwork(rec.id);
+      undo.push({
+        what: "deleting it in the driver",
+        step: async () => {
+          if (gossips(rec)) await leaveGossip(ctx, rec);
+          await driver.deleteNetwork(rec.id);
+        },
       });
       await ctx.store.putNetwork(rec);
       ctx.networks.set(rec.id, rec);
       return rec;
     } catch (err) {
-      for (const step of undo.reverse()) await step().catch(() => {});
+      for (const { what, step } of undo.reverse()) await bestEffort(ctx.log, `undoing the creation of network ${rec.name}: ${what}`, step);
       throw err;
     }
   } finally {
-    ctx.claimedNames.delete(claim);
+    ctx.claims.networks.delete(req.name);
   }
 }
 
 /**
  * Makes the network exist on this host: the driver's createNetwork with its
- * table registrations, then (beyond local scope) the cluster agent's join and
- * a watch per registered table. The driver's part is undone if the join fails.
+ * table registrations, then (beyond local scope) the gossip's join and a
+ * watch per registered table. The driver's part is undone if the join fails.
  */
 export async function instantiateNetwork(ctx: ControllerContext, net: NetworkRecord, how: { restoring?: boolean } = {}): Promise<void> {
   const { driver } = ctx.drivers.get(net.driver);
@@ -144,18 +152,15 @@ export async function instantiateNetwork(ctx: ControllerContext, net: NetworkRec
     tables.push(t);
   };
   if (replayCreate) await driver.createNetwork(net.id, networkOptionsOf(net), { tableEventRegister }, toIpamData(space, net.ipv4), toIpamData(space, net.ipv6));
-  if (net.scope === "local") return;
+  if (!gossips(net)) return;
   try {
-    await ctx.agent.joinNetwork(net.id);
+    await joinGossip(ctx, net, driver, tables);
   } catch (err) {
-    await driver.deleteNetwork(net.id).catch(() => {});
+    await bestEffort(ctx.log, `undoing network ${net.name} in the ${net.driver} driver after its gossip join failed`, () => driver.deleteNetwork(net.id));
     throw err;
   }
-  for (const table of tables) {
-    ctx.agent.watchTable(net.id, table, (type, nid, t, key, value) => driver.eventNotify(type, nid, t, key, value));
-  }
   // The controller hears the name table the way drivers hear theirs.
-  if (servesNames(net)) followServiceTable(ctx, net.id);
+  if (servesNames(net)) followServiceTable(ctx, net);
 }
 
 function isV6Config(c: { subnet?: string }): boolean {
@@ -165,9 +170,8 @@ function isV6Config(c: { subnet?: string }): boolean {
 /** Deletes a network that has no endpoints left. */
 export async function deleteNetwork(ctx: ControllerContext, rec: NetworkRecord): Promise<void> {
   if (!ctx.networks.has(rec.id) || ctx.deletingNetworks.has(rec.id)) return;
-  const active = [...ctx.endpoints.values()].filter((e) => e.networkId === rec.id);
-  const creating = [...ctx.claimedNames].some((c) => c.startsWith(`ep:${rec.id}:`));
-  if (active.length > 0 || creating) {
+  const active = ctx.endpoints.onNetwork(rec.id);
+  if (active.length > 0 || ctx.claims.endpointsUnderway(rec.id)) {
     throw new ForbiddenError(
       `error while removing network: network ${rec.name} id ${rec.id} has active endpoints (${active.map((e) => e.name).join(", ")})`,
     );
@@ -178,26 +182,50 @@ export async function deleteNetwork(ctx: ControllerContext, rec: NetworkRecord):
     if (isClusterNetwork(ctx, rec)) {
       // Refused there while any host has endpoints on it; once gone, no host can add one.
       await ctx.globalStore!.deleteNetwork(rec.id);
-      await dropLocally(ctx, rec);
-      await driver.networkFree(rec.id).catch(() => {});
-      const { ipam } = ctx.ipams.get(rec.ipamDriver);
-      await releasePools(ipam, rec.ipv4);
-      await releasePools(ipam, rec.ipv6);
-      ctx.networks.delete(rec.id);
-      return;
+      await ctx.locks.run(`network:${rec.id}`, async () => {
+        if (ctx.liveNetworks.has(rec.id)) await teardownLive(ctx, rec);
+      });
+    } else {
+      await driver.deleteNetwork(rec.id);
+      ctx.serviceRecords.dropNetwork(rec.id);
+      if (gossips(rec)) await leaveGossip(ctx, rec);
     }
-    await driver.deleteNetwork(rec.id);
-    ctx.serviceRecords.dropNetwork(rec.id);
-    if (rec.scope !== "local") {
-      await ctx.agent.leaveNetwork(rec.id).catch(() => {});
-      await driver.networkFree(rec.id).catch(() => {});
-    }
+    if (gossips(rec)) await bestEffort(ctx.log, `freeing the ${rec.driver} driver's allocation of network ${rec.name}`, () => driver.networkFree(rec.id));
     const { ipam } = ctx.ipams.get(rec.ipamDriver);
-    await releasePools(ipam, rec.ipv4);
-    await releasePools(ipam, rec.ipv6);
-    await ctx.store.deleteNetwork(rec.id);
+    await releasePools(ctx.log, ipam, rec.ipv4);
+    await releasePools(ctx.log, ipam, rec.ipv6);
+    if (!isClusterNetwork(ctx, rec)) await ctx.store.deleteNetwork(rec.id);
     ctx.networks.delete(rec.id);
   } finally {
     ctx.deletingNetworks.delete(rec.id);
   }
+}
+
+/** Creates a cluster network on this host (driver and gossip) unless it exists here already. */
+export async function ensureLive(ctx: ControllerContext, net: NetworkRecord): Promise<void> {
+  if (ctx.liveNetworks.has(net.id)) return;
+  await ctx.locks.run(`network:${net.id}`, async () => {
+    if (ctx.liveNetworks.has(net.id)) return;
+    await instantiateNetwork(ctx, net);
+    // Cached locally, so a restart can bring back this host's endpoints even before the store answers.
+    await ctx.store.putNetwork(net);
+    ctx.liveNetworks.add(net.id);
+  });
+}
+
+/** Removes a cluster network from this host once no endpoint of this host uses it (it stays in the cluster). */
+export async function releaseIfUnused(ctx: ControllerContext, net: NetworkRecord): Promise<void> {
+  if (!ctx.liveNetworks.has(net.id)) return;
+  await ctx.locks.run(`network:${net.id}`, async () => {
+    if (!ctx.liveNetworks.has(net.id) || ctx.endpoints.anyOn(net.id) || ctx.claims.endpointsUnderway(net.id)) return;
+    await teardownLive(ctx, net);
+  });
+}
+
+async function teardownLive(ctx: ControllerContext, net: NetworkRecord): Promise<void> {
+  ctx.liveNetworks.delete(net.id);
+  await leaveGossip(ctx, net);
+  ctx.serviceRecords.dropNetwork(net.id);
+  await ctx.drivers.get(net.driver).driver.deleteNetwork(net.id);
+  await ctx.store.deleteNetwork(net.id);
 }

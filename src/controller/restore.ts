@@ -1,14 +1,15 @@
-import { cidrAddress } from "../inet/index.js";
 import { existsSync } from "node:fs";
+import type { EndpointRecord, IpamConfig, IpamGrant, NetworkRecord, SandboxRecord } from "../controllerapi/index.js";
+import { cidrAddress } from "../inet/index.js";
+import { bestEffort } from "./best-effort.js";
 import type { ControllerContext } from "./context.js";
+import { writeSandboxFiles } from "./dns/sandbox-files.js";
 import { EndpointInterfaceInfo, type InterfaceState } from "./endpoint-info.js";
-import { GATEWAY_REQUEST } from "./ipam-allocation.js";
-import { addressSpaceOf, instantiateNetwork } from "./network-ops.js";
-import type { EndpointRecord, IpamConfig, IpamGrant, NetworkRecord, SandboxRecord } from "./records.js";
-import { joinLocked } from "./sandbox-ops.js";
 import { deleteEndpoint } from "./endpoint-ops.js";
-import { writeSandboxFiles } from "./sandbox-files.js";
-import { isClusterNetwork, releaseIfUnused } from "./global-networks.js";
+import { GATEWAY_REQUEST } from "./ipam-allocation.js";
+import { addressSpaceOf, instantiateNetwork, releaseIfUnused } from "./network-ops.js";
+import { isClusterNetwork } from "./policy.js";
+import { joinLocked } from "./sandbox-ops.js";
 
 /** What a restart found and did. */
 export interface RestoreReport {
@@ -74,7 +75,7 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
     }
     try {
       await restoreEndpoint(ctx, net, ep, poolIds);
-      ctx.endpoints.set(ep.id, ep);
+      ctx.endpoints.set(ep);
       report.endpoints++;
     } catch (err) {
       report.failed.push(`endpoint ${ep.name}: ${why(err)}`);
@@ -135,8 +136,10 @@ async function restoreNetwork(ctx: ControllerContext, net: NetworkRecord, poolId
 async function restoreEndpoint(ctx: ControllerContext, net: NetworkRecord, ep: EndpointRecord, poolIds: Map<string, string>): Promise<void> {
   if (isClusterNetwork(ctx, net)) {
     // Its addresses are held in the cluster store, not replayed. It stays registered there
-    // across the restart; registering again repairs a registration lost meanwhile.
-    await ctx.globalStore!.putEndpoint(net.id, { id: ep.id, name: ep.name, host: ctx.nodeName, ...(ep.address ? { address: ep.address } : {}) }).catch(() => {});
+    // across the restart; registering again repairs a registration lost meanwhile (the next restart tries again).
+    await bestEffort(ctx.log, `registering endpoint ${ep.name} of network ${net.name} again in the cluster store`, () =>
+      ctx.globalStore!.putEndpoint(net.id, { id: ep.id, name: ep.name, host: ctx.nodeName, ...(ep.address ? { address: ep.address } : {}) }),
+    );
   } else {
     await replayAddresses(ctx, net, ep, poolIds);
   }
@@ -173,7 +176,7 @@ async function restoreSandbox(ctx: ControllerContext, sb: SandboxRecord, report:
     const key = await ctx.osl.createSandbox(name);
     if (key !== sb.key) throw new Error(`namespace made again at ${key}, not ${sb.key}`);
   }
-  writeSandboxFiles(ctx.runDir, sb, []);
+  writeSandboxFiles(ctx.log, ctx.runDir, sb, []);
   ctx.sandboxes.set(sb.id, sb);
   // Joins are replayed in their original order, so interface names and the gateway come out the same.
   const joined = sb.endpoints

@@ -1,16 +1,18 @@
 import { existsSync } from "node:fs";
+import type { EndpointRecord, JoinRecord, SandboxCreateRequest, SandboxRecord } from "../controllerapi/index.js";
+import type { PortBinding } from "../driverapi/index.js";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../errors.js";
+import { bestEffort } from "./best-effort.js";
+import { publishEntries, withdrawEntries } from "./cluster/network-gossip.js";
 import type { ControllerContext } from "./context.js";
+import { nameRecordOf, sandboxRecords, upstreamsOf } from "./dns/sandbox-dns.js";
+import { hostResolvConf, removeSandboxFiles, updateHosts, updateResolvConf, writeSandboxFiles } from "./dns/sandbox-files.js";
+import { encodeServiceRecord, SERVICE_TABLE } from "./dns/service-table.js";
+import { deleteLeftEndpoint } from "./endpoint-ops.js";
 import { EndpointJoinInfo, emptyJoinResult, type JoinResult } from "./endpoint-info.js";
-import { deleteLeftEndpoint } from "./left-endpoints.js";
 import { selectGatewayEndpoint } from "./gateway.js";
 import { newId, shortId, validateName } from "./ids.js";
-import type { EndpointRecord, JoinRecord, SandboxRecord } from "./records.js";
-import type { PortBinding } from "../driverapi/index.js";
-import type { SandboxCreateRequest } from "./requests.js";
-import { hostResolvConf, removeSandboxFiles, updateHosts, updateResolvConf, writeSandboxFiles } from "./sandbox-files.js";
-import { nameRecordOf, sandboxRecords, servesNames, upstreamsOf } from "./sandbox-dns.js";
-import { encodeServiceRecord, SERVICE_TABLE } from "./service-table.js";
+import { gossips, servesNames } from "./policy.js";
 
 /**
  * The key of a host-network sandbox: the namespace of the process that opens it,
@@ -22,11 +24,10 @@ export const HOST_NAMESPACE = "/proc/self/ns/net";
 export async function createSandbox(ctx: ControllerContext, req: SandboxCreateRequest): Promise<SandboxRecord> {
   const nameError = validateName("sandbox", req.name);
   if (nameError) throw new InvalidParameterError(nameError);
-  const claim = `sb:${req.name}`;
-  if (ctx.claimedNames.has(claim) || [...ctx.sandboxes.values()].some((s) => s.name === req.name)) {
+  if (ctx.claims.sandboxes.has(req.name) || [...ctx.sandboxes.values()].some((s) => s.name === req.name)) {
     throw new ConflictError(`sandbox with name ${req.name} already exists`);
   }
-  ctx.claimedNames.add(claim);
+  ctx.claims.sandboxes.add(req.name);
   const id = newId();
   let key: string | undefined;
   try {
@@ -46,16 +47,17 @@ export async function createSandbox(ctx: ControllerContext, req: SandboxCreateRe
       joinCounter: 0,
       useHostNetwork: req.useHostNetwork ?? false,
     };
-    writeSandboxFiles(ctx.runDir, rec, []);
+    writeSandboxFiles(ctx.log, ctx.runDir, rec, []);
     await ctx.store.putSandbox(rec);
     ctx.sandboxes.set(id, rec);
     return rec;
   } catch (err) {
     removeSandboxFiles(ctx.runDir, id);
-    if (key && !req.useHostNetwork) await ctx.osl.destroySandbox(key).catch(() => {});
+    const made = key;
+    if (made && !req.useHostNetwork) await bestEffort(ctx.log, `undoing sandbox ${req.name}: removing namespace ${made}`, () => ctx.osl.destroySandbox(made));
     throw err;
   } finally {
-    ctx.claimedNames.delete(claim);
+    ctx.claims.sandboxes.delete(req.name);
   }
 }
 
@@ -138,7 +140,7 @@ export async function joinLocked(ctx: ControllerContext, sb: SandboxRecord, ep: 
   } else {
     await driver.join(net.id, ep.id, sb.key, new EndpointJoinInfo(result), { driverOpts: ep.driverOpts, restore });
   }
-  const undo: (() => Promise<void>)[] = [() => driver.leave(net.id, ep.id)];
+  const undo: { what: string; step: () => unknown }[] = [{ what: `the ${net.driver} driver's leave`, step: () => driver.leave(net.id, ep.id) }];
   const named = servesNames(net);
   try {
     const record: JoinRecord = {
@@ -163,22 +165,25 @@ export async function joinLocked(ctx: ControllerContext, sb: SandboxRecord, ep: 
         routes: result.staticRoutes.map((r) => (r.nextHop ? { destination: r.destination, nextHop: r.nextHop } : { destination: r.destination })),
       });
       record.ifName = ifName;
-      undo.push(() => ctx.osl.removeInterface(sb.key, ifName));
+      undo.push({ what: `removing interface ${ifName}`, step: () => ctx.osl.removeInterface(sb.key, ifName) });
     }
     ep.join = record;
     ep.sandboxId = sb.id;
     sb.endpoints.push(ep.id);
     sb.joinCounter = Math.max(sb.joinCounter, mode.order);
-    undo.push(async () => {
-      delete ep.join;
-      delete ep.sandboxId;
-      sb.endpoints = sb.endpoints.filter((id) => id !== ep.id);
+    undo.push({
+      what: "forgetting the join",
+      step: () => {
+        delete ep.join;
+        delete ep.sandboxId;
+        sb.endpoints = sb.endpoints.filter((id) => id !== ep.id);
+      },
     });
     await applyGateway(ctx, sb);
     if (named) {
       const names = nameRecordOf(sb, ep);
       ctx.serviceRecords.set(net.id, ep.id, names);
-      undo.push(async () => ctx.serviceRecords.delete(net.id, ep.id));
+      undo.push({ what: "forgetting its name record", step: () => ctx.serviceRecords.delete(net.id, ep.id) });
       // Docker's name record: how the other hosts' resolvers learn this endpoint (IPv4 only, as Docker's).
       if (names.ipv4) {
         const value = encodeServiceRecord({ name: sb.name, endpointIp: names.ipv4, taskAliases: names.names.slice(1) });
@@ -186,18 +191,17 @@ export async function joinLocked(ctx: ControllerContext, sb: SandboxRecord, ep: 
       }
     }
     // Local-scope networks have no cluster to publish to: their entries go nowhere.
-    const published = net.scope === "local" ? [] : result.tableEntries;
-    for (const entry of published) {
-      await ctx.agent.createEntry(net.id, entry.table, entry.key, entry.value);
-      record.tableEntries.push({ table: entry.table, key: entry.key });
-      undo.push(() => ctx.agent.deleteEntry(net.id, entry.table, entry.key));
+    if (gossips(net)) {
+      undo.push({ what: "withdrawing its table entries", step: () => withdrawEntries(ctx, net, ep.name, record.tableEntries) });
+      await publishEntries(ctx, net, result.tableEntries, (entry) => record.tableEntries.push(entry));
     }
     updateHosts(ctx.runDir, sb, joinedEndpoints(ctx, sb));
     await ctx.store.putEndpoint(ep);
     await ctx.store.putSandbox(sb);
   } catch (err) {
-    for (const step of undo.reverse()) await step().catch(() => {});
-    await applyGateway(ctx, sb).catch(() => {});
+    const undoing = `undoing the join of endpoint ${ep.name} to sandbox ${sb.name}`;
+    for (const { what, step } of undo.reverse()) await bestEffort(ctx.log, `${undoing}: ${what}`, step);
+    await bestEffort(ctx.log, `${undoing}: choosing the gateway again`, () => applyGateway(ctx, sb));
     throw err;
   }
   if (named && !sb.useHostNetwork) await startResolver(ctx, sb);
@@ -206,7 +210,7 @@ export async function joinLocked(ctx: ControllerContext, sb: SandboxRecord, ep: 
 /** The sandbox's embedded DNS, at its first network that serves names; resolv.conf then points at it. */
 async function startResolver(ctx: ControllerContext, sb: SandboxRecord): Promise<void> {
   if (!ctx.resolvers.enabled || ctx.resolvers.has(sb.id)) return;
-  const host = hostResolvConf();
+  const host = hostResolvConf(ctx.log);
   const upstreams = upstreamsOf(sb, host.nameservers);
   if (await ctx.resolvers.ensure(sb, sandboxRecords(ctx, sb), upstreams)) updateResolvConf(ctx.runDir, sb, host, upstreams);
 }
@@ -239,11 +243,13 @@ async function leaveLocked(ctx: ControllerContext, sb: SandboxRecord, ep: Endpoi
     if (ep.sandboxId !== sb.id || !ep.join) throw new NotFoundError(`endpoint ${ep.name} is not joined to sandbox ${sb.name}`);
     const net = ctx.networks.get(ep.networkId);
     const j = ep.join;
-    if (net) for (const e of j.tableEntries) await ctx.agent.deleteEntry(net.id, e.table, e.key).catch(() => {});
+    if (net) await withdrawEntries(ctx, net, ep.name, j.tableEntries);
     ctx.serviceRecords.delete(ep.networkId, ep.id);
     const wasGateway = sb.gatewayEndpoint === ep.id;
     if (wasGateway && net) {
-      await ctx.drivers.get(net.driver).driver.revokeExternalConnectivity(net.id, ep.id).catch(() => {});
+      await bestEffort(ctx.log, `endpoint ${ep.name} leaving sandbox ${sb.name}: revoking its external connectivity (published ports)`, () =>
+        ctx.drivers.get(net.driver).driver.revokeExternalConnectivity(net.id, ep.id),
+      );
       delete sb.gatewayEndpoint;
     }
     if (j.ifName && !opts.sandboxGone && existsSync(sb.key)) await ctx.osl.removeInterface(sb.key, j.ifName);

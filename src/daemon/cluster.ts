@@ -6,10 +6,10 @@
 import type { ClusterBackend } from "../api/index.js";
 import { NetworkDBAgent } from "../cluster/networkdb-agent.js";
 import { followNodeDiscovery, type NodeDiscoveryTarget } from "../cluster/node-discovery.js";
-import type { GlobalStore } from "../controller/global-store.js";
+import type { GlobalStore } from "../controllerapi/index.js";
 import type { IdPool } from "../driverapi/index.js";
 import { decodePeerRecord, PEER_TABLE } from "../drivers/overlay/index.js";
-import { decodeServiceRecord, SERVICE_TABLE } from "../controller/service-table.js";
+import { decodeServiceRecord, SERVICE_TABLE } from "../controller/index.js";
 import type { Ipam } from "../ipamapi/index.js";
 import { FAST_FAILURE_DETECTION, NetworkDB } from "../networkdb/index.js";
 import { connectClusterStore, EtcdGlobalStore, EtcdIdPool, EtcdIpam, VXLAN_ID_RANGE, type ClusterStore } from "../store/etcd/index.js";

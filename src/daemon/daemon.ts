@@ -1,9 +1,8 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createApiServer, type ApiServer } from "../api/index.js";
-import type { Controller } from "../controller/controller.js";
+import type { Controller } from "../controller/index.js";
 import { createLinuxController } from "../linux-controller.js";
-import { ResolverStartError } from "../controller/sandbox-resolvers.js";
 import { SqliteStateStore } from "../store/sqlite-store.js";
 import type { DaemonConfig } from "./config.js";
 import { acquireLock } from "./lock.js";
@@ -81,9 +80,9 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
         log.info(`restored ${r.networks} networks, ${r.endpoints} endpoints, ${r.sandboxes} sandboxes (${r.kept} joins kept, ${r.rebuilt} rebuilt, ${r.removed} interrupted connects undone)`);
         for (const f of r.failed) log.warn(`not restored: ${f}`);
       },
-      // Upstreams that fail are routine (each forwarded query may meet one): debug, as Docker logs them.
-      onResolverError: (err, sandbox) =>
-        err instanceof ResolverStartError ? log.warn(err.message) : log.debug(`embedded DNS of sandbox ${sandbox}: ${err instanceof Error ? err.message : String(err)}`),
+      // The controller's best-effort steps, and its embedded DNS (a resolver that cannot start at warn;
+      // upstreams that fail are routine, each forwarded query may meet one: debug, as Docker logs them).
+      logger: log,
       onFirewallEvent: (e) => {
         if (e.kind === "restored") log.warn(`firewall rules put back: ${e.reason}`);
         else if (e.kind === "repair-failed") log.error(`firewall repair failed: ${e.reason}: ${e.error.message}`);

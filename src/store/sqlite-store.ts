@@ -1,8 +1,8 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { EndpointRecord, NetworkRecord, SandboxRecord } from "../controller/records.js";
-import type { StateStore } from "../controller/state-store.js";
+import type { EndpointRecord, NetworkRecord, SandboxRecord } from "../controllerapi/index.js";
+import type { StateStore } from "../controllerapi/index.js";
 
 type Kind = "network" | "endpoint" | "sandbox";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { InProcessCluster, driverapi } from "../../src/index.js";
 import { GossipingDriver, nodeController } from "./gossiping-driver.js";
-import { decodeServiceRecord, SERVICE_TABLE } from "../../src/controller/service-table.js";
+import { decodeServiceRecord, SERVICE_TABLE } from "../../src/controller/dns/service-table.js";
 import { Controller } from "../../src/index.js";
 import { DefaultIpam } from "../../src/ipam/index.js";
 import { LinuxOsl } from "../../src/osl/linux-osl.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { GlobalNetworkChange } from "../../src/controller/global-store.js";
+import type { GlobalNetworkChange } from "../../src/controllerapi/index.js";
 import { ConflictError, ForbiddenError, NotFoundError } from "../../src/errors.js";
 import { EtcdGlobalStore } from "../../src/store/etcd/global-store.js";
 import { Relay, etcdFixture, networkRecord, waitUntil } from "./helpers.js";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { after, before } from "node:test";
-import type { NetworkRecord } from "../../src/controller/records.js";
+import type { NetworkRecord } from "../../src/controllerapi/index.js";
 import { UnavailableError } from "../../src/errors.js";
 import { type ClusterStore, connectClusterStore } from "../../src/store/etcd/client.js";
 import { EtcdProcess } from "../../src/testbed/etcd.js";

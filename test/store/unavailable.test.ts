@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createServer, type Server, type Socket } from "node:net";
 import { describe, it } from "node:test";
-import type { GlobalNetworkChange } from "../../src/controller/global-store.js";
+import type { GlobalNetworkChange } from "../../src/controllerapi/index.js";
 import { GATEWAY_REQUEST } from "../../src/controller/ipam-allocation.js";
 import { InvalidParameterError, UnavailableError } from "../../src/errors.js";
 import { type ClusterStore, connectClusterStore, parseClusterStoreUrl } from "../../src/store/etcd/client.js";

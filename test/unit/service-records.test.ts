@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decodeServiceRecord, encodeServiceRecord } from "../../src/controller/service-table.js";
-import { ServiceRecords } from "../../src/controller/service-records.js";
+import { decodeServiceRecord, encodeServiceRecord } from "../../src/controller/dns/service-table.js";
+import { ServiceRecords } from "../../src/controller/dns/service-records.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 

@@ -16,8 +16,8 @@
  * endpoint registered on a network that is gone.
  */
 import { ConflictError, ForbiddenError, NotFoundError } from "../../errors.js";
-import type { GlobalEndpoint, GlobalNetworkChange, GlobalStore } from "../../controller/global-store.js";
-import type { NetworkRecord } from "../../controller/records.js";
+import type { GlobalEndpoint, GlobalNetworkChange, GlobalStore } from "../../controllerapi/index.js";
+import type { NetworkRecord } from "../../controllerapi/index.js";
 import type { ClusterStore } from "./client.js";
 import { NetworkWatch } from "./network-watch.js";
 import { parseRecord } from "./record-codec.js";

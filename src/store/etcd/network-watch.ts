@@ -13,8 +13,8 @@
  * and deletes, and a new watch starts after the listing.
  */
 import type { IWatchResponse, Watcher } from "etcd3";
-import type { GlobalNetworkChange } from "../../controller/global-store.js";
-import type { NetworkRecord } from "../../controller/records.js";
+import type { GlobalNetworkChange } from "../../controllerapi/index.js";
+import type { NetworkRecord } from "../../controllerapi/index.js";
 import type { ClusterStore } from "./client.js";
 import { parseRecord } from "./record-codec.js";
 

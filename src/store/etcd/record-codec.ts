@@ -1,4 +1,4 @@
-import type { NetworkRecord } from "../../controller/records.js";
+import type { NetworkRecord } from "../../controllerapi/index.js";
 import { InternalError } from "../../errors.js";
 
 /** A network record as stored (JSON); InternalError when it does not parse. */

@@ -1,5 +1,7 @@
-import { EventType } from "../driverapi/index.js";
-import type { ControllerContext } from "./context.js";
+import type { NetworkRecord } from "../../controllerapi/index.js";
+import { EventType } from "../../driverapi/index.js";
+import { errorText } from "../../log/index.js";
+import type { ControllerContext } from "../context.js";
 import { decodeServiceRecord, SERVICE_TABLE } from "./service-table.js";
 
 /**
@@ -9,7 +11,8 @@ import { decodeServiceRecord, SERVICE_TABLE } from "./service-table.js";
  * Records of swarm services (a Docker node's) and records that do not decode
  * are skipped: they name nothing a cnm sandbox can reach by container name.
  */
-export function followServiceTable(ctx: ControllerContext, nid: string): void {
+export function followServiceTable(ctx: ControllerContext, net: NetworkRecord): void {
+  const nid = net.id;
   ctx.agent.watchTable(nid, SERVICE_TABLE, (type, _nid, _table, key, value) => {
     if (type === EventType.Delete) {
       ctx.serviceRecords.delete(nid, key);
@@ -18,7 +21,8 @@ export function followServiceTable(ctx: ControllerContext, nid: string): void {
     let record;
     try {
       record = decodeServiceRecord(value);
-    } catch {
+    } catch (err) {
+      ctx.log.debug(`name record ${key} on network ${net.name} skipped: not an EndpointRecord (${errorText(err)})`);
       return;
     }
     if (record.serviceId !== "" || record.name === "" || record.endpointIp === "") return;

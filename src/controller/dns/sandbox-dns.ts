@@ -1,24 +1,11 @@
-import { cidrAddress } from "../inet/index.js";
-import { OptionKeys } from "../driverapi/index.js";
-import type { NameAnswer, ResolverRecords, Upstream } from "../resolver/contract.js";
-import type { ControllerContext } from "./context.js";
-import { GATEWAY_NETWORK } from "./gateway-network.js";
-import type { EndpointRecord, NetworkRecord, SandboxRecord } from "./records.js";
-import type { NameRecord } from "./service-records.js";
+import type { EndpointRecord, NetworkRecord, SandboxRecord } from "../../controllerapi/index.js";
+import { cidrAddress } from "../../inet/index.js";
+import type { NameAnswer, ResolverRecords, Upstream } from "../../resolver/contract.js";
+import type { ControllerContext } from "../context.js";
+import { shortId } from "../ids.js";
+import { givesExternalAccess, servesNames } from "../policy.js";
 import { isLoopback } from "./sandbox-files.js";
-import { shortId } from "./ids.js";
-
-/**
- * Networks whose sandboxes find each other by name through the embedded DNS,
- * as Docker decides: every network but the default bridge (where containers
- * only ever had links), host and none, and docker_gwbridge (a way out, not a
- * place to meet).
- */
-export function servesNames(net: NetworkRecord): boolean {
-  if (net.driver === "host" || net.driver === "null") return false;
-  if (net.driverOpts[OptionKeys.bridgeDefaultBridge] === "true") return false;
-  return !(net.name === GATEWAY_NETWORK && net.scope === "local");
-}
+import type { NameRecord } from "./service-records.js";
 
 /**
  * What an endpoint answers to on its network: the sandbox's name, the
@@ -95,7 +82,7 @@ function hasWayOut(ctx: ControllerContext, sb: SandboxRecord): boolean {
   for (const eid of sb.endpoints) {
     const ep = ctx.endpoints.get(eid);
     const net = ep && ctx.networks.get(ep.networkId);
-    if (net && !net.internal && net.driver !== "null") return true;
+    if (net && givesExternalAccess(net)) return true;
   }
   return false;
 }
@@ -104,4 +91,9 @@ function hasWayOut(ctx: ControllerContext, sb: SandboxRecord): boolean {
 export function upstreamsOf(sb: SandboxRecord, hostNameservers: readonly string[]): Upstream[] {
   const servers = sb.dns.length > 0 ? sb.dns : hostNameservers;
   return servers.map((address) => (isLoopback(address) ? { address, fromHost: true } : { address }));
+}
+
+/** The names the embedded DNS answers for an endpoint on its network; none where it serves no names (the default bridge). */
+export function dnsNamesOf(sb: SandboxRecord, ep: EndpointRecord, net: NetworkRecord): string[] {
+  return servesNames(net) ? [...nameRecordOf(sb, ep).names] : [];
 }

@@ -1,5 +1,5 @@
-import type { EmbeddedResolver, ResolverOptions, ResolverRecords, Upstream } from "../resolver/contract.js";
-import type { SandboxRecord } from "./records.js";
+import type { SandboxRecord } from "../../controllerapi/index.js";
+import type { EmbeddedResolver, ResolverOptions, ResolverRecords, Upstream } from "../../resolver/contract.js";
 
 /** Starts a resolver in a sandbox's namespace (src/resolver's startResolver on Linux). */
 export type ResolverFactory = (options: ResolverOptions) => Promise<EmbeddedResolver>;

@@ -1,8 +1,9 @@
-import { cidrAddress } from "../inet/index.js";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { EndpointRecord, SandboxRecord } from "./records.js";
-import { EMBEDDED_DNS_ADDRESS, type Upstream } from "../resolver/contract.js";
+import type { EndpointRecord, SandboxRecord } from "../../controllerapi/index.js";
+import { cidrAddress } from "../../inet/index.js";
+import { errorText, type Logger } from "../../log/index.js";
+import { EMBEDDED_DNS_ADDRESS, type Upstream } from "../../resolver/contract.js";
 
 /**
  * The hosts file and resolv.conf of a sandbox, written where a container
@@ -90,21 +91,22 @@ export function isLoopback(ip: string): boolean {
   return ip.startsWith("127.") || ip === "::1";
 }
 
-/** The host's resolv.conf, read and parsed (empty when it cannot be read). */
-export function hostResolvConf(): ResolvConfParts {
+/** The host's resolv.conf, read and parsed; empty when it cannot be read (sandboxes then get none of its servers). */
+export function hostResolvConf(log: Logger): ResolvConfParts {
   let text = "";
   try {
     text = readFileSync("/etc/resolv.conf", "utf8");
-  } catch {
-    // No host resolv.conf: sandboxes get none of its servers.
+  } catch (err) {
+    const absent = (err as NodeJS.ErrnoException).code === "ENOENT";
+    log[absent ? "debug" : "warn"](`the host's /etc/resolv.conf not read, sandboxes get none of its nameservers: ${errorText(err)}`);
   }
   return parseResolvConf(text);
 }
 
-export function writeSandboxFiles(runDir: string, sb: SandboxRecord, endpoints: readonly EndpointRecord[]): void {
+export function writeSandboxFiles(log: Logger, runDir: string, sb: SandboxRecord, endpoints: readonly EndpointRecord[]): void {
   mkdirSync(sandboxDir(runDir, sb.id), { recursive: true });
   writeAtomic(hostsPath(runDir, sb.id), renderHosts(sb, endpoints));
-  writeAtomic(resolvConfPath(runDir, sb.id), renderResolvConf(hostResolvConf(), sb));
+  writeAtomic(resolvConfPath(runDir, sb.id), renderResolvConf(hostResolvConf(log), sb));
 }
 
 /** Points the sandbox at its embedded DNS (given where it forwards), or back at plain nameservers. */

@@ -1,5 +1,6 @@
-import type { ControllerContext } from "./context.js";
-import { applyGlobalChange } from "./global-networks.js";
+import type { GlobalNetworkChange } from "../../controllerapi/index.js";
+import { errorText } from "../../log/index.js";
+import type { ControllerContext } from "../context.js";
 
 /** The controller's subscription to the global store's networks. */
 export interface GlobalFeed {
@@ -21,6 +22,7 @@ export async function followGlobalStore(ctx: ControllerContext): Promise<GlobalF
   const store = ctx.globalStore!;
   let closed = false;
   let synced = false;
+  let failures = 0;
   let stop: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
 
@@ -35,9 +37,14 @@ export async function followGlobalStore(ctx: ControllerContext): Promise<GlobalF
       for (const net of [...ctx.networks.values()]) {
         if (net.scope !== "local" && !present.has(net.id)) applyGlobalChange(ctx, { type: "delete", id: net.id });
       }
+      if (!synced && failures > 0) ctx.log.info(`cluster store reached: following its global networks`);
       synced = true;
-    } catch {
-      if (!closed) timer = setTimeout(() => void attach(), RETRY_MS);
+    } catch (err) {
+      if (closed) return;
+      // Said once per outage, then quietly: the store's own 503s tell each caller meanwhile.
+      if (failures++ === 0) ctx.log.warn(`cluster store not reached, retrying every ${RETRY_MS} ms: ${errorText(err)}`);
+      else ctx.log.debug(`cluster store still not reached: ${errorText(err)}`);
+      timer = setTimeout(() => void attach(), RETRY_MS);
     }
   };
   await attach();
@@ -51,4 +58,18 @@ export async function followGlobalStore(ctx: ControllerContext): Promise<GlobalF
       stop?.();
     },
   };
+}
+
+/**
+ * Follows the global store: every host lists every global network. A record
+ * this host holds already (it made it, or restored it) is kept as it is.
+ */
+function applyGlobalChange(ctx: ControllerContext, change: GlobalNetworkChange): void {
+  if (change.type === "put") {
+    if (!ctx.networks.has(change.record.id)) ctx.networks.set(change.record.id, change.record);
+    return;
+  }
+  // Deletion is refused while any host has endpoints, so a network deleted
+  // elsewhere has none here; one still live here is one being released.
+  if (!ctx.liveNetworks.has(change.id)) ctx.networks.delete(change.id);
 }
