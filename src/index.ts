@@ -32,3 +32,4 @@ export { BaseDriver } from "./drivers/base-driver.js";
 export { DefaultIpam } from "./ipam/index.js";
 export { startResolver, EMBEDDED_DNS_ADDRESS, type EmbeddedResolver, type ResolverOptions, type ResolverRecords, type NameAnswer, type Upstream } from "./resolver/index.js";
 export { ResolverStartError, type ResolverFactory } from "./controller/index.js";
+export { quietLogger, stderrLogger, type Logger, type LogLevel } from "./log/index.js";
