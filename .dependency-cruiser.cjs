@@ -32,6 +32,18 @@ module.exports = {
       to: { path: ["^src/linux/native\\.ts$", "\\.node$"] },
     },
     {
+      name: "processes-only-where-they-belong",
+      severity: "error",
+      comment:
+        "Spawning a process is how cnm would reach the kernel behind linux/'s back (ip, nft): only linux/, the testbed, " +
+        "networkdb-node's launcher and the CLI's `sandbox exec` (the user's own command in a namespace) start processes.",
+      from: {
+        path: "^src/",
+        pathNot: ["^src/(linux|testbed)/", "^src/cli/(netns-exec|demo)\\.ts$", "^src/networkdb-node/launcher\\.ts$"],
+      },
+      to: { path: "^child_process$", dependencyTypes: ["core"] },
+    },
+    {
       name: "drivers-below-the-controller",
       severity: "error",
       comment: "Drivers see driverapi and linux/, and nothing of the controller or the user-facing rooms above it.",

@@ -46,3 +46,4 @@ export {
   type IpPrefix,
   type IpFamily,
 } from "../inet/index.js";
+export { ipCommandRoutesProvider, readHostRoutes, type ReadHostRoutesOptions } from "./ip-route-reader.js";
