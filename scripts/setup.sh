@@ -64,9 +64,11 @@ disable_service() {
 }
 disable_service etcd
 
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  echo "cnm needs Node.js 20 or newer; this machine has $(node --version)" >&2
+# memberlist's CRC layer uses zlib.crc32(), which Node has since 20.15.0 on the
+# 20 line and 22.2.0 on the 22 line (not in 21 or 22.0-22.1): ask for the
+# function itself rather than compare versions.
+if ! node -e 'process.exit(typeof require("node:zlib").crc32 === "function" ? 0 : 1)'; then
+  echo "cnm needs Node.js 20.15 or newer (22.2 or newer on the 22 line) for zlib.crc32; this machine has $(node --version)" >&2
   exit 1
 fi
 

@@ -1,4 +1,6 @@
-import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { fromBinaryStrict } from "../protobuf-strict.js";
+import { EndpointRecordSchema } from "./dns/proto/gen/agent_pb.js";
 
 /**
  * The gossip table of name records, Docker's "endpoint_table": each endpoint
@@ -11,12 +13,13 @@ import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 export const SERVICE_TABLE = "endpoint_table";
 
 /**
- * The parts of Docker's EndpointRecord (libnetwork agent.proto) a container
- * endpoint fills: field 1 name (the container's), field 5 endpoint_ip (a
- * plain IPv4 address), field 8 task_aliases (the endpoint's network-scoped
- * aliases). Service fields (2 service_name, 3 service_id, 4 virtual_ip,
- * 6 ingress_ports, 7 aliases, 9 service_disabled) belong to swarm services,
- * which cnm has not: read so a Docker node's record decodes, never written.
+ * The parts of Docker's EndpointRecord (libnetwork agent.proto; cnm's copy is
+ * dns/proto/agent.proto) a container endpoint fills: field 1 name (the
+ * container's), field 5 endpoint_ip (a plain IPv4 address), field 8
+ * task_aliases (the endpoint's network-scoped aliases). Service fields
+ * (2 service_name, 3 service_id, 4 virtual_ip, 6 ingress_ports, 7 aliases,
+ * 9 service_disabled) belong to swarm services, which cnm has not: decoded
+ * with the rest of a Docker node's record, never written.
  */
 export interface ServiceRecord {
   readonly name: string;
@@ -26,39 +29,25 @@ export interface ServiceRecord {
   readonly serviceId: string;
 }
 
-const FIELD_NAME = 1;
-const FIELD_SERVICE_ID = 3;
-const FIELD_ENDPOINT_IP = 5;
-const FIELD_TASK_ALIASES = 8;
-
-/** Encodes as gogoproto does: fields in number order, empty strings left out. */
+/**
+ * Encodes as gogoproto does: protobuf-es writes fields in number order, one
+ * tag per alias, and leaves out empty strings, so the bytes are Docker's.
+ */
 export function encodeServiceRecord(record: Omit<ServiceRecord, "serviceId">): Uint8Array {
-  const w = new BinaryWriter();
-  if (record.name !== "") w.tag(FIELD_NAME, WireType.LengthDelimited).string(record.name);
-  if (record.endpointIp !== "") w.tag(FIELD_ENDPOINT_IP, WireType.LengthDelimited).string(record.endpointIp);
-  for (const alias of record.taskAliases) w.tag(FIELD_TASK_ALIASES, WireType.LengthDelimited).string(alias);
-  return w.finish();
+  const message = create(EndpointRecordSchema, {
+    name: record.name,
+    endpointIp: record.endpointIp,
+    taskAliases: [...record.taskAliases],
+  });
+  return toBinary(EndpointRecordSchema, message);
 }
 
-/** Decodes a record; unknown and service-only fields are skipped. Throws on bytes that are not one. */
+/**
+ * Decodes a record, a swarm service's included; unknown fields are skipped.
+ * Throws on bytes that are not one (a known field with the wrong wire type
+ * included), and returns only what cnm uses, as a plain record.
+ */
 export function decodeServiceRecord(bytes: Uint8Array): ServiceRecord {
-  const r = new BinaryReader(bytes);
-  let name = "";
-  let endpointIp = "";
-  let serviceId = "";
-  const taskAliases: string[] = [];
-  while (r.pos < r.len) {
-    const [field, wireType] = r.tag();
-    if (field !== FIELD_NAME && field !== FIELD_SERVICE_ID && field !== FIELD_ENDPOINT_IP && field !== FIELD_TASK_ALIASES) {
-      r.skip(wireType, field);
-      continue;
-    }
-    if (wireType !== WireType.LengthDelimited) throw new TypeError(`EndpointRecord field ${field} has wire type ${wireType}, not a string`);
-    const value = r.string();
-    if (field === FIELD_NAME) name = value;
-    else if (field === FIELD_SERVICE_ID) serviceId = value;
-    else if (field === FIELD_ENDPOINT_IP) endpointIp = value;
-    else taskAliases.push(value);
-  }
+  const { name, endpointIp, taskAliases, serviceId } = fromBinaryStrict(EndpointRecordSchema, bytes);
   return { name, endpointIp, taskAliases, serviceId };
 }

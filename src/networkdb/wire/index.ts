@@ -22,7 +22,9 @@ export {
   CompoundOverhead,
   MaxCompoundParts,
 } from "./message-types.js";
-export { crc32 } from "./crc.js";
+// CRC-32/IEEE, the checksum of memberlist's hasCrc layer (Go's crc32.ChecksumIEEE):
+// node:zlib has it since Node 20.15, so no table of our own.
+export { crc32 } from "node:zlib";
 export { lzwEncode, lzwDecode, DEFAULT_MAX_LZW_OUTPUT, type LzwStats, type LzwDecodeOptions } from "./lzw.js";
 export { MsgpackReader, MsgpackWriter } from "./msgpack.js";
 export {

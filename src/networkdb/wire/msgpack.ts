@@ -4,13 +4,16 @@
  *
  * Why hand-written instead of @msgpack/msgpack: that library writes the new
  * spec (str8 0xd9 for 32..255-byte strings, bin 0xc4..0xc6 for byte arrays),
- * which go-msgpack's old-spec encoder never produces, so its output could not
- * be byte-identical with Go's. On the decoding side we need the exact end
- * offset of each value (push/pull streams carry raw bytes right after the
- * msgpack maps), typed raw handling (the same raw form is a string for `Node`
- * and bytes for `Addr`), and a strict typed error for every malformation; a
- * small reader for the handful of forms memberlist uses is simpler and
- * safer than adapting a general decoder.
+ * which go-msgpack's old-spec encoder never produces, and has no option to
+ * write the old spec (checked against v3's EncoderOptions: a 40-byte string
+ * comes out as d9 28, Go writes da 00 28), so its output could not be
+ * byte-identical with Go's and the captured vectors. On the decoding side we
+ * need the exact end offset of each value (push/pull streams carry raw bytes
+ * right after the msgpack maps), typed raw handling (the same raw form is a
+ * string for `Node` and bytes for `Addr`), and a strict typed error for every
+ * malformation; a small reader for the handful of forms memberlist uses is
+ * simpler and safer than adapting a general decoder. (So cnm does not depend
+ * on @msgpack/msgpack at all.)
  *
  * Writer (old spec, smallest form): fixmap/map16/map32; raw as fixraw
  * 0xa0-0xbf, raw16 0xda, raw32 0xdb for both strings and bytes; nil 0xc0;

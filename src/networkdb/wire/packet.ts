@@ -12,10 +12,10 @@
  * hasCrc is only valid as the outermost layer and pushPull/encrypt never
  * appear inside a datagram; memberlist rejects them there, and so do we.
  */
+import { crc32 } from "node:zlib";
 import { concatBytes } from "./byte-writer.js";
 import { encodeCompound, splitCompound } from "./compound.js";
 import { compressMessage, decompressBody } from "./compress.js";
-import { crc32 } from "./crc.js";
 import { decryptPacket, encryptPacket, type EncryptionVersion, type Keyring } from "./encryption.js";
 import { WireError } from "./errors.js";
 import { DEFAULT_MAX_LZW_OUTPUT } from "./lzw.js";
