@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create, equals, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { decodeServiceRecord } from "../../src/controller/service-table.js";
+import { decodeServiceRecord } from "../../src/controller/dns/service-table.js";
 import { EndpointRecordSchema, PortConfig_Protocol } from "../../src/controller/dns/proto/gen/agent_pb.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");

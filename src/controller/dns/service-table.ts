@@ -1,6 +1,6 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { fromBinaryStrict } from "../protobuf-strict.js";
-import { EndpointRecordSchema } from "./dns/proto/gen/agent_pb.js";
+import { fromBinaryStrict } from "../../protobuf-strict.js";
+import { EndpointRecordSchema } from "./proto/gen/agent_pb.js";
 
 /**
  * The gossip table of name records, Docker's "endpoint_table": each endpoint
