@@ -5,7 +5,7 @@
  */
 import { isIP } from "node:net";
 import { hostname } from "node:os";
-import { decodeStdBase64 } from "../networkdb-node/go-base64.js";
+import { decodeStdBase64 } from "../networkdb/wire/index.js";
 import { UsageError } from "./usage-error.js";
 
 export interface ClusterConfig {

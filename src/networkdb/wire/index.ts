@@ -23,6 +23,8 @@ export {
   MaxCompoundParts,
 } from "./message-types.js";
 export { crc32 } from "./crc.js";
+/** Go's base64.StdEncoding, refusing what Go refuses at the byte Go names (NetworkDB keys and entry values). */
+export { Base64Error, decodeStdBase64, encodeStdBase64 } from "./go-base64.js";
 export { lzwEncode, lzwDecode, DEFAULT_MAX_LZW_OUTPUT, type LzwStats, type LzwDecodeOptions } from "./lzw.js";
 export { MsgpackReader, MsgpackWriter } from "./msgpack.js";
 export {
