@@ -5,6 +5,8 @@
 // node:util parseArgs was the alternative; it cannot say where "--" was in
 // its positionals without the token API, and its messages are not docker's.
 
+import { UsageError } from "../cmdline/index.js";
+
 /** One flag a command accepts. */
 export interface FlagSpec {
   /** Long name without dashes, e.g. "subnet". */
@@ -30,13 +32,8 @@ export interface ParsedArgs {
   readonly rest: readonly string[] | undefined;
 }
 
-/** A mistake in the command line: exit code 2 and a usage line. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+/** The parser's mistakes are cnm's one UsageError: exit code 2 and a usage line. */
+export { UsageError };
 
 export interface ParseOptions {
   /**

@@ -3,7 +3,8 @@
 // daemon refused or a daemon that is not there, 2 for a wrong command line).
 
 import { createInterface } from "node:readline";
-import { parseArgs, UsageError } from "./args.js";
+import { UsageError } from "../cmdline/index.js";
+import { parseArgs } from "./args.js";
 import { ApiClient, ApiError, DaemonUnreachableError } from "./client.js";
 import { checkArity, type Command, type CommandContext, helpText, type Output, usageLine } from "./command.js";
 import { demoCommand } from "./demo.js";
