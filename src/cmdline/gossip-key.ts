@@ -1,4 +1,7 @@
-import { decodeStdBase64 } from "../networkdb/wire/index.js";
+// The decoder's own module, not the wire's index: that index loads every
+// wire codec (protobuf among them), a quarter second that each `cnm` command
+// would pay, as the CLI imports this room and never gossips.
+import { decodeStdBase64 } from "../networkdb/wire/go-base64.js";
 import { UsageError } from "./usage-error.js";
 
 /**
