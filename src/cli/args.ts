@@ -1,9 +1,23 @@
-// A small argument parser with docker's conventions: long flags (--name value
-// or --name=value), short flags (-d value, -dvalue, -qf for booleans),
-// repeatable flags, flags anywhere among the positionals, and "--" ending the
-// flags (everything after it is kept apart, for `sandbox exec NAME -- CMD`).
-// node:util parseArgs was the alternative; it cannot say where "--" was in
-// its positionals without the token API, and its messages are not docker's.
+// cnm's command lines with docker's (pflag's) conventions, on node:util
+// parseArgs. parseArgs does the splitting: long flags with a separate or an
+// "=" value, short flags with a separate or attached value (-d bridge,
+// -dbridge), clusters of short booleans ending in at most one valued flag
+// (-qf, -qd bridge), positionals anywhere, and "--".
+//
+// It runs in non-strict mode and its tokens are checked here (FlagValues),
+// because strict mode refuses two things docker accepts: a boolean given a
+// value (--internal=false) and a value that starts with a dash
+// (--gw-priority -1, which strict mode calls ambiguous). The rest of what
+// stays hand-written parseArgs has no option for: -d=bridge means "bridge"
+// (pflag's reading; parseArgs keeps the "="), a single-value flag given twice
+// is refused rather than silently overwritten, a command may stop reading
+// flags at its first positional (`sandbox exec NAME CMD -l`), and the
+// messages are docker's ("unknown flag: --x", "flag needs an argument: 'd' in -d").
+
+import { parseArgs as splitArgs, type ParseArgsConfig } from "node:util";
+import { UsageError } from "../cmdline/index.js";
+
+export { UsageError };
 
 /** One flag a command accepts. */
 export interface FlagSpec {
@@ -30,14 +44,6 @@ export interface ParsedArgs {
   readonly rest: readonly string[] | undefined;
 }
 
-/** A mistake in the command line: exit code 2 and a usage line. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
 export interface ParseOptions {
   /**
    * Stop reading flags at the first positional (like `docker exec CONTAINER CMD -l`),
@@ -46,82 +52,89 @@ export interface ParseOptions {
   readonly stopAtFirstPositional?: boolean;
 }
 
-/** Parses argv against the flags a command accepts (plus --help, always). */
+export const HELP_FLAG: FlagSpec = { name: "help", type: "boolean", description: "Print usage" };
+
+/** One flag as parseArgs's tokens give it. */
+interface OptionToken {
+  readonly name: string;
+  /** "--name" or "-n", as written. */
+  readonly rawName: string;
+  /** Index in argv of the argument it came from (a cluster's flags share one). */
+  readonly index: number;
+  readonly value?: string | undefined;
+  readonly inlineValue?: boolean | undefined;
+}
+
+/** Parses argv against the flags a command accepts (plus --help, unless it has its own). */
 export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], options: ParseOptions = {}): ParsedArgs {
-  const all = [...specs, HELP_FLAG];
-  const byLong = new Map(all.map((s) => [s.name, s]));
-  const byShort = new Map(all.filter((s) => s.short).map((s) => [s.short!, s]));
-  const flags = new Map<string, string | boolean | string[]>();
+  const all = specs.some((s) => s.name === HELP_FLAG.name) ? specs : [...specs, HELP_FLAG];
+  const { tokens } = splitArgs({ args: [...argv], options: nodeOptions(all), strict: false, allowPositionals: true, tokens: true });
+  const flags = new FlagValues(all, argv);
   const positionals: string[] = [];
-  let rest: string[] | undefined;
-
-  const set = (spec: FlagSpec, value: string | boolean, shownAs: string): void => {
-    if (spec.multiple) {
-      const list = (flags.get(spec.name) as string[] | undefined) ?? [];
-      list.push(String(value));
-      flags.set(spec.name, list);
-    } else {
-      if (spec.type === "string" && flags.has(spec.name)) {
-        throw new UsageError(`flag ${shownAs} given more than once`);
-      }
-      flags.set(spec.name, value);
+  for (const token of tokens) {
+    if (token.kind === "option-terminator") {
+      return { flags: flags.values, positionals, rest: argv.slice(token.index + 1) };
     }
-  };
-
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--") {
-      rest = argv.slice(i + 1);
-      break;
-    }
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-      const spec = byLong.get(name);
-      if (!spec) throw new UsageError(`unknown flag: --${name}`);
-      if (spec.type === "boolean") {
-        set(spec, eq < 0 ? true : parseBool(arg.slice(eq + 1), `--${name}`), `--${name}`);
-      } else if (eq >= 0) {
-        set(spec, arg.slice(eq + 1), `--${name}`);
-      } else {
-        const value = argv[i + 1];
-        if (value === undefined) throw new UsageError(`flag needs an argument: --${name}`);
-        set(spec, value, `--${name}`);
-        i++;
-      }
+    if (token.kind === "positional") {
+      if (options.stopAtFirstPositional) return { flags: flags.values, positionals: argv.slice(token.index), rest: undefined };
+      positionals.push(token.value);
       continue;
     }
-    if (arg.startsWith("-") && arg.length > 1) {
-      // A cluster of short flags: booleans may be combined (-qf); a string
-      // flag takes the rest of the cluster or the next argument (-dbridge, -d bridge).
-      for (let j = 1; j < arg.length; j++) {
-        const letter = arg[j]!;
-        const spec = byShort.get(letter);
-        if (!spec) throw new UsageError(`unknown shorthand flag: '${letter}' in ${arg}`);
-        if (spec.type === "boolean") {
-          set(spec, true, `-${letter}`);
-          continue;
-        }
-        let value = arg.slice(j + 1);
-        if (value.startsWith("=")) value = value.slice(1);
-        if (value === "") {
-          const next = argv[i + 1];
-          if (next === undefined) throw new UsageError(`flag needs an argument: '${letter}' in -${letter}`);
-          value = next;
-          i++;
-        }
-        set(spec, value, `-${letter}`);
-        break;
-      }
-      continue;
-    }
-    positionals.push(arg);
-    if (options.stopAtFirstPositional) {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
+    flags.add(token);
   }
-  return { flags, positionals, rest };
+  return { flags: flags.values, positionals, rest: undefined };
+}
+
+/** The specs in parseArgs's shape: types and short letters are all it needs to split. */
+function nodeOptions(specs: readonly FlagSpec[]): NonNullable<ParseArgsConfig["options"]> {
+  return Object.fromEntries(specs.map((s) => [s.name, s.short ? { type: s.type, short: s.short } : { type: s.type }]));
+}
+
+/** The flags of one command line, checked token by token as docker checks them. */
+class FlagValues {
+  readonly values = new Map<string, string | boolean | string[]>();
+  private readonly byLong: ReadonlyMap<string, FlagSpec>;
+  private readonly byShort: ReadonlyMap<string, FlagSpec>;
+
+  constructor(
+    specs: readonly FlagSpec[],
+    private readonly argv: readonly string[],
+  ) {
+    this.byLong = new Map(specs.map((s) => [s.name, s]));
+    this.byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
+  }
+
+  add(token: OptionToken): void {
+    const long = token.rawName.startsWith("--");
+    // parseArgs names an unknown short flag by its letter, which could be some long flag's name.
+    const spec = long ? this.byLong.get(token.name) : this.byShort.get(token.rawName.slice(1));
+    const shownAs = long ? `--${token.name}` : token.rawName;
+    if (!spec) {
+      throw new UsageError(long ? `unknown flag: ${shownAs}` : `unknown shorthand flag: '${token.rawName.slice(1)}' in ${this.argv[token.index]}`);
+    }
+    if (spec.type === "boolean") {
+      // Only "--flag=value" gives a boolean a value: a separate word is a positional.
+      this.set(spec, token.value === undefined ? true : parseBool(token.value, shownAs), shownAs);
+      return;
+    }
+    if (token.value === undefined) {
+      throw new UsageError(long ? `flag needs an argument: ${shownAs}` : `flag needs an argument: '${spec.short}' in ${shownAs}`);
+    }
+    // pflag reads -d=bridge as "bridge"; parseArgs keeps the "=".
+    const value = !long && token.inlineValue && token.value.startsWith("=") ? token.value.slice(1) : token.value;
+    this.set(spec, value, shownAs);
+  }
+
+  private set(spec: FlagSpec, value: string | boolean, shownAs: string): void {
+    if (spec.multiple) {
+      const list = (this.values.get(spec.name) as string[] | undefined) ?? [];
+      list.push(String(value));
+      this.values.set(spec.name, list);
+      return;
+    }
+    if (spec.type === "string" && this.values.has(spec.name)) throw new UsageError(`flag ${shownAs} given more than once`);
+    this.values.set(spec.name, value);
+  }
 }
 
 function parseBool(text: string, flag: string): boolean {
@@ -129,8 +142,6 @@ function parseBool(text: string, flag: string): boolean {
   if (text === "false" || text === "0") return false;
   throw new UsageError(`invalid argument "${text}" for "${flag}" flag: expected true or false`);
 }
-
-export const HELP_FLAG: FlagSpec = { name: "help", type: "boolean", description: "Print usage" };
 
 /** Typed accessors over ParsedArgs.flags. */
 export function stringFlag(args: ParsedArgs, name: string): string | undefined {

@@ -2,7 +2,8 @@
 // their output streams and API client from the context so the same code runs
 // under `bin/cnm` and in tests without touching process globals.
 
-import { type FlagSpec, type ParsedArgs, type ParseOptions, UsageError } from "./args.js";
+import { UsageError } from "../cmdline/index.js";
+import { type FlagSpec, HELP_FLAG, type ParsedArgs, type ParseOptions } from "./args.js";
 import type { ApiClient } from "./client.js";
 
 /** Where a command writes. */
@@ -51,7 +52,7 @@ export function helpText(cmd: Command): string {
     const parent = cmd.path.slice(0, -1).join(" ");
     lines.push("", "Aliases:", `  ${[cmd.path.join(" "), ...cmd.aliases.map((a) => `${parent} ${a}`)].join(", ")}`);
   }
-  const flags = [...cmd.flags, { name: "help", type: "boolean" as const, description: "Print usage" }];
+  const flags = [...cmd.flags, HELP_FLAG];
   const labels = flags.map((f) => {
     const short = f.short ? `-${f.short}, ` : "    ";
     const value = f.type === "string" ? ` ${f.valueName ?? "string"}` : "";

@@ -8,7 +8,8 @@
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
-import { stringFlag, UsageError } from "./args.js";
+import { UsageError } from "../cmdline/index.js";
+import { stringFlag } from "./args.js";
 import type { ApiNetwork, ApiNetworkCreated, ApiSandbox, ApiSandboxCreated } from "./api-types.js";
 import { ApiError, type ApiClient, seg } from "./client.js";
 import type { Command } from "./command.js";

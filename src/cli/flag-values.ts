@@ -5,7 +5,7 @@
 // contains it). Everything here is pure, so it is tested without a daemon.
 
 import { BlockList, isIP } from "node:net";
-import { UsageError } from "./args.js";
+import { UsageError } from "../cmdline/index.js";
 
 /** "k=v" list -> object; a bare "k" means an empty value (as docker's labels). */
 export function parseKeyValues(values: readonly string[], flag: string, requireValue = false): Record<string, string> {

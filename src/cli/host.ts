@@ -2,7 +2,7 @@
 // The form is DOCKER_HOST's, restricted to unix sockets (the daemon serves
 // nothing else).
 
-import { UsageError } from "./args.js";
+import { UsageError } from "../cmdline/index.js";
 
 export const DEFAULT_HOST = "unix:///run/cnm/cnm.sock";
 

@@ -3,7 +3,8 @@
 // daemon refused or a daemon that is not there, 2 for a wrong command line).
 
 import { createInterface } from "node:readline";
-import { parseArgs, UsageError } from "./args.js";
+import { UsageError } from "../cmdline/index.js";
+import { boolFlag, type FlagSpec, parseArgs, stringFlag } from "./args.js";
 import { ApiClient, ApiError, DaemonUnreachableError } from "./client.js";
 import { checkArity, type Command, type CommandContext, helpText, type Output, usageLine } from "./command.js";
 import { demoCommand } from "./demo.js";
@@ -22,6 +23,13 @@ const GROUPS: Readonly<Record<string, string>> = {
   cluster: "Inspect the cluster: its hosts, global networks and gossip tables",
 };
 
+/** The flags before the command, as docker's global flags. */
+const GLOBAL_FLAGS: readonly FlagSpec[] = [
+  { name: "host", short: "H", type: "string", description: "Daemon socket (default from CNM_HOST, else unix:///run/cnm/cnm.sock)" },
+  { name: "version", short: "v", type: "boolean", description: "Print version information and quit" },
+  { name: "help", short: "h", type: "boolean", description: "Print usage" },
+];
+
 /** What the CLI needs from its surroundings; `main()` fills it from the process. */
 export interface CliEnvironment {
   readonly env: NodeJS.ProcessEnv;
@@ -35,27 +43,20 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
   let command: Command | undefined;
   let client: ApiClient | undefined;
   try {
-    // Global flags come before the command, as docker's do.
-    let hostFlag: string | undefined;
-    let i = 0;
-    for (; i < argv.length && argv[i]!.startsWith("-"); i++) {
-      const arg = argv[i]!;
-      if (arg === "--help" || arg === "-h") {
-        io.out(topHelp());
-        return 0;
-      } else if (arg === "--version" || arg === "-v") {
-        io.out(`cnm version ${VERSION}`);
-        return 0;
-      } else if (arg === "--host" || arg === "-H") {
-        hostFlag = argv[++i];
-        if (hostFlag === undefined) throw new UsageError(`flag needs an argument: ${arg}`);
-      } else if (arg.startsWith("--host=")) {
-        hostFlag = arg.slice("--host=".length);
-      } else {
-        throw new UsageError(`unknown flag: ${arg}`);
-      }
+    // Global flags come before the command, as docker's do: the first word
+    // that is not a flag is the command, and what follows is the command's.
+    const global = parseArgs(argv, GLOBAL_FLAGS, { stopAtFirstPositional: true });
+    if (boolFlag(global, "help")) {
+      io.out(topHelp());
+      return 0;
     }
-    const words = argv.slice(i);
+    if (boolFlag(global, "version")) {
+      io.out(`cnm version ${VERSION}`);
+      return 0;
+    }
+    const hostFlag = stringFlag(global, "host");
+    // `cnm -- network ls`: the words after "--" are the command's too.
+    const words = [...global.positionals, ...(global.rest ?? [])];
     if (words.length === 0) {
       io.out(topHelp());
       return 0;

@@ -1,6 +1,7 @@
 // `cnm network ...`: docker's network commands, flag for flag, over the API.
 
-import { boolFlag, listFlag, stringFlag, UsageError } from "./args.js";
+import { UsageError } from "../cmdline/index.js";
+import { boolFlag, listFlag, stringFlag } from "./args.js";
 import type { ApiNetwork, ApiNetworkCreated, ApiPrune } from "./api-types.js";
 import { ApiError, seg } from "./client.js";
 import type { Command } from "./command.js";

@@ -1,7 +1,8 @@
 // The --format flag every listing and inspect command takes, and the JSON
 // printing that goes with it.
 
-import { type FlagSpec, type ParsedArgs, stringFlag, UsageError } from "./args.js";
+import { UsageError } from "../cmdline/index.js";
+import { type FlagSpec, type ParsedArgs, stringFlag } from "./args.js";
 import type { Output } from "./command.js";
 import { formatTable } from "./table.js";
 

@@ -3,7 +3,9 @@
 // network side of `docker create/ps/inspect/rm/exec`.
 
 import { existsSync } from "node:fs";
-import { listFlag, stringFlag, UsageError } from "./args.js";
+import { UsageError } from "../cmdline/index.js";
+import { errorText } from "../log/index.js";
+import { listFlag, stringFlag } from "./args.js";
 import type { ApiSandbox, ApiSandboxCreated } from "./api-types.js";
 import { ApiError, seg } from "./client.js";
 import type { Command } from "./command.js";
@@ -54,7 +56,11 @@ const create: Command = {
       try {
         await client.post(`/networks/${seg(joinNetwork)}/connect`, { Container: created.Id, EndpointConfig: {} });
       } catch (err) {
-        await client.delete(`/sandboxes/${seg(created.Id)}`).catch(() => {});
+        // The connect's error is the one to report; a sandbox that could not
+        // be removed either is said so, as the user has one to clean up.
+        await client.delete(`/sandboxes/${seg(created.Id)}`).catch((removeErr: unknown) => {
+          ctx.io.err(`cnm: sandbox ${name} stays, half made: removing it failed: ${errorText(removeErr)}`);
+        });
         throw err;
       }
     }

@@ -3,10 +3,8 @@
  * NetworkDB node (addresses, seeds, name, gossip keys). Without
  * --cluster-store the daemon is a single host, exactly as before.
  */
-import { isIP } from "node:net";
 import { hostname } from "node:os";
-import { decodeStdBase64 } from "../networkdb-node/go-base64.js";
-import { UsageError } from "./usage-error.js";
+import { decodeKey, ipAddressFlag, joinListFlag, UsageError } from "../cmdline/index.js";
 
 export interface ClusterConfig {
   /** "etcd://HOST:PORT[,HOST:PORT...]" */
@@ -70,20 +68,6 @@ type ClusterValues = {
   "gossip-profile"?: string | undefined;
 };
 
-/** A key as Go's base64.StdEncoding reads it (Docker's form for gossip keys), of an AES size. */
-export function decodeKey(text: string, flag = "key"): Uint8Array {
-  let key: Uint8Array;
-  try {
-    key = decodeStdBase64(text);
-  } catch (err) {
-    throw new UsageError(`--${flag}: "${text}" is not standard base64 (${(err as Error).message})`);
-  }
-  if (![16, 24, 32].includes(key.length)) {
-    throw new UsageError(`--${flag}: a key must be 16, 24 or 32 bytes (AES-128, -192, -256), not ${key.length}`);
-  }
-  return key;
-}
-
 export function parseClusterFlags(v: ClusterValues): ClusterConfig | undefined {
   const store = v["cluster-store"];
   if (store === undefined) {
@@ -94,10 +78,6 @@ export function parseClusterFlags(v: ClusterValues): ClusterConfig | undefined {
   if (!/^etcd:\/\/[^/]+$/.test(store)) throw new UsageError(`--cluster-store: "${store}" is not etcd://HOST:PORT[,HOST:PORT...]`);
   const advertiseAddr = v["advertise-addr"];
   if (advertiseAddr === undefined) throw new UsageError("--cluster-store needs --advertise-addr: the address other hosts reach this one on");
-  const ip = (name: string, text: string) => {
-    if (isIP(text) === 0) throw new UsageError(`--${name}: "${text}" is not an IP address`);
-    return text;
-  };
   const portText = v["cluster-port"] ?? "7946";
   if (!/^\d+$/.test(portText) || Number(portText) > 65535) throw new UsageError(`--cluster-port: "${portText}" is not a port number`);
   const nodeName = v["node-name"] ?? hostname();
@@ -107,10 +87,10 @@ export function parseClusterFlags(v: ClusterValues): ClusterConfig | undefined {
   return {
     gossipProfile,
     store,
-    advertiseAddr: ip("advertise-addr", advertiseAddr),
-    bindAddr: ip("bind-addr", v["bind-addr"] ?? advertiseAddr),
+    advertiseAddr: ipAddressFlag("advertise-addr", advertiseAddr),
+    bindAddr: ipAddressFlag("bind-addr", v["bind-addr"] ?? advertiseAddr),
     port: Number(portText),
-    join: (v.join ?? []).flatMap((list) => list.split(",")).map((s) => s.trim()).filter((s) => s !== ""),
+    join: joinListFlag(v.join),
     nodeName,
     keys: (v["gossip-key"] ?? []).map((k) => decodeKey(k, "gossip-key")),
   };

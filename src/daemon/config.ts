@@ -1,10 +1,7 @@
-import { createHash } from "node:crypto";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { UsageError } from "./usage-error.js";
-import { LOG_LEVELS, type LogLevel } from "../log/index.js";
+import { DEFAULT_DATA_ROOT, defaultPrefix, parseFlagsOnly, parseLogLevel, UsageError } from "../cmdline/index.js";
+import type { LogLevel } from "../log/index.js";
 import { CLUSTER_OPTIONS, CLUSTER_USAGE, parseClusterFlags, type ClusterConfig } from "./cluster-flags.js";
-
 
 export interface DaemonConfig {
   /** State directory: the SQLite store, the lock, sandbox files. */
@@ -26,7 +23,6 @@ export interface DaemonConfig {
   readonly cluster?: ClusterConfig;
 }
 
-export const DEFAULT_DATA_ROOT = "/var/lib/cnm";
 export const DEFAULT_SOCKET = "/run/cnm/cnm.sock";
 
 export const USAGE = `Usage: cnmd [OPTIONS]
@@ -49,44 +45,17 @@ Options:
 
 ${CLUSTER_USAGE}`;
 
-/** "cnm" for the default data root; "c" + 5 hex digits of the data root's path otherwise. */
-export function defaultPrefix(dataRoot: string): string {
-  if (dataRoot === DEFAULT_DATA_ROOT) return "cnm";
-  return `c${createHash("sha256").update(dataRoot).digest("hex").slice(0, 5)}`;
-}
-
-export { UsageError };
-
-
-/** The value of a --log-level flag (`fallback` when absent); a UsageError for anything else. */
-export function parseLogLevel(text: string | undefined, fallback: LogLevel): LogLevel {
-  const level = (text ?? fallback) as LogLevel;
-  if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level: "${level}" is not one of ${LOG_LEVELS.join(", ")}`);
-  return level;
-}
-
 export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        "data-root": { type: "string" },
-        socket: { type: "string" },
-        "log-level": { type: "string" },
-        prefix: { type: "string" },
-        purge: { type: "boolean" },
-        "plugin-dir": { type: "string", multiple: true },
-        help: { type: "boolean", short: "h" },
-        ...CLUSTER_OPTIONS,
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const v = parsed.values;
+  const v = parseFlagsOnly(argv, {
+    "data-root": { type: "string" },
+    socket: { type: "string" },
+    "log-level": { type: "string" },
+    prefix: { type: "string" },
+    purge: { type: "boolean" },
+    "plugin-dir": { type: "string", multiple: true },
+    help: { type: "boolean", short: "h" },
+    ...CLUSTER_OPTIONS,
+  });
   if (v.help) return "help";
   const dataRoot = resolve(v["data-root"] ?? DEFAULT_DATA_ROOT);
   const logLevel = parseLogLevel(v["log-level"], "info");

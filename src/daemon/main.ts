@@ -1,23 +1,12 @@
-import { parseDaemonArgs, USAGE, UsageError } from "./config.js";
-import { purgeDaemon, startDaemon } from "./daemon.js";
+import { readCommandLine } from "../cmdline/index.js";
 import { stderrLogger } from "../log/index.js";
+import { parseDaemonArgs, USAGE } from "./config.js";
+import { purgeDaemon, startDaemon } from "./daemon.js";
 
 /** cnmd's entry point: start, serve, and on SIGTERM/SIGINT stop serving without tearing anything down. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  let config;
-  try {
-    config = parseDaemonArgs(argv);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`cnmd: ${err.message}\n${USAGE}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  if (config === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const config = readCommandLine("cnmd", USAGE, () => parseDaemonArgs(argv));
+  if (config === undefined) return;
   const log = stderrLogger(config.logLevel);
   if (config.purge) {
     try {

@@ -15,7 +15,7 @@ import type { ServerResponse } from "node:http";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { NetworkDB, WatchEvent } from "../networkdb/index.js";
-import { encodeStdBase64 } from "./go-base64.js";
+import { encodeStdBase64 } from "../networkdb/wire/index.js";
 
 /**
  * Full collections, without starting node with --expose-gc. Twice, a turn

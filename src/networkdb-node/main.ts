@@ -3,10 +3,11 @@
  * serve the control surface, and leave the cluster gracefully on SIGTERM or
  * SIGINT (kill -9 is the way to make it fail).
  */
+import { readCommandLine } from "../cmdline/index.js";
 import { stderrLogger } from "../log/index.js";
 import { NetworkDB } from "../networkdb/index.js";
 import { createControlServer } from "./http-server.js";
-import { parseNodeArgs, USAGE, UsageError, type NodeOptions } from "./options.js";
+import { parseNodeArgs, USAGE, type NodeOptions } from "./options.js";
 
 async function start(options: NodeOptions): Promise<void> {
   const log = stderrLogger(options.logLevel);
@@ -53,20 +54,8 @@ async function start(options: NodeOptions): Promise<void> {
 }
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  let options;
-  try {
-    options = parseNodeArgs(argv);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`networkdb-node: ${err.message}\n${USAGE}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  if (options === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const options = readCommandLine("networkdb-node", USAGE, () => parseNodeArgs(argv));
+  if (options === undefined) return;
   try {
     await start(options);
   } catch (err) {

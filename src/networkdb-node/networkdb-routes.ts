@@ -17,7 +17,7 @@ import {
   wrongCommand,
   type DiagnosticResult,
 } from "./diagnostic-result.js";
-import { Base64Error, decodeStdBase64, encodeStdBase64 } from "./go-base64.js";
+import { Base64Error, decodeStdBase64, encodeStdBase64 } from "../networkdb/wire/index.js";
 import type { TableWatches } from "./table-watches.js";
 
 /** What a handler sees of a request: its path and its form (query and url-encoded body, as Go's r.Form). */

@@ -3,11 +3,8 @@
  * flags the issue names (memberlist's and networkdb-test's vocabulary) and
  * a few cnm timing knobs for benchmarks.
  */
-import { isIP } from "node:net";
-import { parseArgs } from "node:util";
-import { parseLogLevel, UsageError } from "../daemon/config.js";
+import { decodeKey, ipAddressFlag, joinListFlag, parseFlagsOnly, parseLogLevel, UsageError } from "../cmdline/index.js";
 import type { LogLevel } from "../log/index.js";
-import { decodeKey } from "../daemon/cluster-flags.js";
 import { FAST_FAILURE_DETECTION } from "../networkdb/config.js";
 
 export interface NodeOptions {
@@ -78,8 +75,6 @@ Options:
   --log-level LEVEL       error, warn, info or debug (default warn)
   -h, --help              this text`;
 
-export { UsageError, decodeKey };
-
 function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text)) throw new UsageError(`--${name}: "${text}" is not a whole number`);
@@ -90,44 +85,31 @@ function integer(name: string, text: string | undefined, fallback: number, min: 
 
 /** An address flag that must be an IP literal, as memberlist's bind and advertise addresses are. */
 function ipAddress(name: string, text: string | undefined, fallback: string): string {
-  if (text === undefined) return fallback;
-  if (isIP(text) === 0) throw new UsageError(`--${name}: "${text}" is not an IP address`);
-  return text;
+  return text === undefined ? fallback : ipAddressFlag(name, text);
 }
 
 export function parseNodeArgs(argv: readonly string[]): NodeOptions | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        "node-name": { type: "string" },
-        "bind-addr": { type: "string" },
-        "advertise-addr": { type: "string" },
-        port: { type: "string" },
-        join: { type: "string", multiple: true },
-        key: { type: "string", multiple: true },
-        "http-addr": { type: "string" },
-        "http-port": { type: "string" },
-        "probe-interval": { type: "string" },
-        "probe-timeout": { type: "string" },
-        "suspicion-mult": { type: "string" },
-        "gossip-interval": { type: "string" },
-        "direct-fanout": { type: "string" },
-        "table-retransmit-mult": { type: "string" },
-        "log-level": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const v = parsed.values;
+  const v = parseFlagsOnly(argv, {
+    "node-name": { type: "string" },
+    "bind-addr": { type: "string" },
+    "advertise-addr": { type: "string" },
+    port: { type: "string" },
+    join: { type: "string", multiple: true },
+    key: { type: "string", multiple: true },
+    "http-addr": { type: "string" },
+    "http-port": { type: "string" },
+    "probe-interval": { type: "string" },
+    "probe-timeout": { type: "string" },
+    "suspicion-mult": { type: "string" },
+    "gossip-interval": { type: "string" },
+    "direct-fanout": { type: "string" },
+    "table-retransmit-mult": { type: "string" },
+    "log-level": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   if (v.help) return "help";
   const logLevel = parseLogLevel(v["log-level"], "warn");
-  const join = (v.join ?? []).flatMap((list) => list.split(",")).map((s) => s.trim()).filter((s) => s !== "");
+  const join = joinListFlag(v.join);
   const probeInterval = integer("probe-interval", v["probe-interval"], DEFAULT_PROBE_INTERVAL, 10, 60_000);
   const probeTimeout = integer("probe-timeout", v["probe-timeout"], Math.min(DEFAULT_PROBE_TIMEOUT, probeInterval), 1, 60_000);
   if (probeTimeout > probeInterval) throw new UsageError("--probe-timeout must not exceed --probe-interval");

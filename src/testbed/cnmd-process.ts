@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
-import { defaultPrefix } from "../daemon/config.js";
+import { defaultPrefix } from "../cmdline/index.js";
 import { inNamespace } from "./in-namespace.js";
 import { runCommand, type ExecResult } from "./process-run.js";
 

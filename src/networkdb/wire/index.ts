@@ -25,6 +25,8 @@ export {
 // CRC-32/IEEE, the checksum of memberlist's hasCrc layer (Go's crc32.ChecksumIEEE):
 // node:zlib has it since Node 20.15, so no table of our own.
 export { crc32 } from "node:zlib";
+/** Go's base64.StdEncoding, refusing what Go refuses at the byte Go names (NetworkDB keys and entry values). */
+export { Base64Error, decodeStdBase64, encodeStdBase64 } from "./go-base64.js";
 export { lzwEncode, lzwDecode, DEFAULT_MAX_LZW_OUTPUT, type LzwStats, type LzwDecodeOptions } from "./lzw.js";
 export { MsgpackReader, MsgpackWriter } from "./msgpack.js";
 export {
