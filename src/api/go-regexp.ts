@@ -9,10 +9,13 @@
  * No length cap of our own: Go has none either, only its compile limits
  * (repeat count 1000, nesting depth 1000, "expression too large"), which
  * re2js applies with Go's numbers. A query string is already bounded by
- * Node's HTTP header limit (16 KiB by default).
+ * Node's HTTP header limit (16 KiB by default). RE2's worst case is the
+ * pattern's size times the text's, and names here are at most 128
+ * characters, ids 64.
  */
 
 import { RE2JS, RE2JSException } from "re2js";
+import { dropRepeatedGroupNames } from "./go-group-names.js";
 
 /** A compiled pattern, or the reason Go's regexp.Compile would refuse it. */
 export type GoRegexp = { readonly ok: true; readonly re: RE2JS } | { readonly ok: false; readonly error: string };
@@ -22,6 +25,10 @@ export function compileGoRegexp(pattern: string): GoRegexp {
     return { ok: true, re: RE2JS.compile(pattern) };
   } catch (err) {
     if (!(err instanceof RE2JSException)) throw err;
+    // Go accepts a group name used twice ((?P<n>a)|(?P<n>b)); RE2 refuses it.
+    // Names change no match, so the later uses become plain groups.
+    const deduped = err.message.includes("duplicate capture group name") ? dropRepeatedGroupNames(pattern) : pattern;
+    if (deduped !== pattern) return compileGoRegexp(deduped);
     return { ok: false, error: err.message };
   }
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { compileGoRegexp, goFilter, goFilterMatch } from "../../src/api/go-regexp.js";
+import { dropRepeatedGroupNames } from "../../src/api/go-group-names.js";
 
 /** Go's regexp.MatchString, for a pattern that must compile. */
 function search(pattern: string, text: string): boolean {
@@ -119,6 +120,20 @@ describe("Go-syntax regexp for list filters", () => {
     assert.equal(search("a".repeat(2000), "a".repeat(2001)), true);
     assert.equal(search("(?m)a", "a"), true);
     assert.equal(search("(?P<n>a)", "a"), true);
+  });
+
+  it("accepts a group name used twice, as Go does and RE2 does not", () => {
+    assert.equal(goFilterMatch("(?P<n>a)|(?P<n>b)", "b"), true);
+    assert.equal(goFilterMatch("(?P<n>a)(?P<n>b)", "xaby"), true);
+    assert.equal(goFilterMatch("(?P<n>a)(?P<n>b)", "ba"), false);
+    // Escapes, \Q…\E and classes are text, not groups: only real openers lose their name.
+    assert.equal(dropRepeatedGroupNames("(?P<n>a)\\Q(?P<n>\\E(?P<n>b)"), "(?P<n>a)\\Q(?P<n>\\E(b)");
+    assert.equal(dropRepeatedGroupNames("(?P<n>a)[]?P<n>(](?<n>b)"), "(?P<n>a)[]?P<n>(](b)");
+    assert.equal(dropRepeatedGroupNames("(?P<n>a)[[:alpha:](?P<n>](?P<n>b)"), "(?P<n>a)[[:alpha:](?P<n>](b)");
+    assert.equal(dropRepeatedGroupNames("(?P<n>a)\\((?P<n>b)"), "(?P<n>a)\\((b)");
+    assert.equal(goFilterMatch("(?P<n>a)[(?P<n>]+(?P<n>b)", "a?<b"), true);
+    // Another error in the same pattern is still an error.
+    assert.equal(compileGoRegexp("(?P<n>a)(?P<n>b)(?P<a-b>c)").ok, false);
   });
 
   it("as a filter, an invalid pattern matches only the same text (Docker ignores the regex error)", () => {
