@@ -1,105 +1,55 @@
 /**
- * Docker matches the `name` and `id` list filters as Go regular
- * expressions (RE2 syntax). JavaScript's backtracking RegExp would let a
- * filter like `(a+)+$` hang the daemon, so patterns are compiled here into a
- * small NFA and run as a Pike VM: time linear in the text for a given
- * pattern, whatever the pattern. Supported: literals and escapes, `.`,
- * classes (ranges, negation, \d \w \s and POSIX [:name:]), groups `(...)`
- * `(?:...)`, flags `(?i)` `(?s)`, alternation, `* + ? {n} {n,} {n,m}`
- * (lazy forms too), anchors `^ $ \A \z`, and `\b \B`. Anything else is
- * invalid, which Docker also treats as "no regex match".
+ * Docker matches the `name` and `id` list filters with Go's
+ * `regexp.MatchString` (filters.Args.Match). Patterns come from API clients,
+ * so they are run by re2js, a port of RE2: Go's syntax (Perl flags, Unicode
+ * classes, `\Q…\E`, named groups), and time linear in the text whatever the
+ * pattern, where JavaScript's backtracking RegExp would let `(a+)+$` hang
+ * the daemon.
+ *
+ * No length cap of our own: Go has none either, only its compile limits
+ * (repeat count 1000, nesting depth 1000, "expression too large"), which
+ * re2js applies with Go's numbers. A query string is already bounded by
+ * Node's HTTP header limit (16 KiB by default). RE2's worst case is the
+ * pattern's size times the text's, and names here are at most 128
+ * characters, ids 64.
  */
 
-import { Compiler, type Inst } from "./regexp/program.js";
-import { Parser, RegexpSyntaxError, isWordChar, type Assertion } from "./regexp/syntax.js";
+import { RE2JS, RE2JSException } from "re2js";
+import { dropRepeatedGroupNames } from "./go-group-names.js";
 
-export { RegexpSyntaxError };
+/** A compiled pattern, or the reason Go's regexp.Compile would refuse it. */
+export type GoRegexp = { readonly ok: true; readonly re: RE2JS } | { readonly ok: false; readonly error: string };
 
-const MAX_PATTERN_LENGTH = 1024;
-
-/** A compiled pattern; `test` searches anywhere in the text, like Go's MatchString. */
-export class GoRegexp {
-  private constructor(private readonly prog: readonly Inst[]) {}
-
-  static compile(pattern: string): GoRegexp {
-    const cps = Array.from(pattern, (ch) => ch.codePointAt(0)!);
-    if (cps.length > MAX_PATTERN_LENGTH) throw new RegexpSyntaxError("expression too long");
-    const compiler = new Compiler();
-    compiler.compile(new Parser(cps).parse());
-    compiler.emit({ op: "match" });
-    return new GoRegexp(compiler.prog);
-  }
-
-  test(text: string): boolean {
-    const cps = Array.from(text, (ch) => ch.codePointAt(0)!);
-    const n = cps.length;
-    const mark = new Int32Array(this.prog.length).fill(-1);
-    let generation = 0;
-    let current: number[] = [];
-    let next: number[] = [];
-    const stack: number[] = [];
-    // Follows jumps, splits and assertions from pc at position pos, collecting the
-    // char and match instructions reached; `mark` keeps each pc once per step, which
-    // bounds the work per text position by the program's size.
-    const add = (list: number[], start: number, pos: number): void => {
-      stack.push(start);
-      while (stack.length > 0) {
-        const pc = stack.pop()!;
-        if (mark[pc] === generation) continue;
-        mark[pc] = generation;
-        const inst = this.prog[pc]!;
-        switch (inst.op) {
-          case "jmp":
-            stack.push(inst.x);
-            break;
-          case "split":
-            stack.push(inst.y, inst.x);
-            break;
-          case "assert":
-            if (holds(inst.what, cps, pos)) stack.push(pc + 1);
-            break;
-          default:
-            list.push(pc);
-        }
-      }
-    };
-    for (let pos = 0; ; pos++) {
-      // Unanchored search: a thread may start at every position.
-      add(current, 0, pos);
-      if (current.some((pc) => this.prog[pc]!.op === "match")) return true;
-      if (pos === n) return false;
-      generation++;
-      next = [];
-      for (const pc of current) {
-        const inst = this.prog[pc]!;
-        if (inst.op === "char" && inst.test(cps[pos]!)) add(next, pc + 1, pos + 1);
-      }
-      current = next;
-    }
-  }
-}
-
-function holds(what: Assertion, cps: readonly number[], pos: number): boolean {
-  switch (what) {
-    case "begin":
-      return pos === 0;
-    case "end":
-      return pos === cps.length;
-    default: {
-      const before = pos > 0 && isWordChar(cps[pos - 1]!);
-      const after = pos < cps.length && isWordChar(cps[pos]!);
-      return (before !== after) === (what === "wordBoundary");
-    }
-  }
-}
-
-/** Go's filters.Args.Match for one value: equal, or a regex that matches somewhere; an invalid regex only matches equal text. */
-export function goFilterMatch(pattern: string, text: string): boolean {
-  if (pattern === text) return true;
+export function compileGoRegexp(pattern: string): GoRegexp {
   try {
-    return GoRegexp.compile(pattern).test(text);
+    return { ok: true, re: RE2JS.compile(pattern) };
   } catch (err) {
-    if (err instanceof RegexpSyntaxError) return false;
-    throw err;
+    if (!(err instanceof RE2JSException)) throw err;
+    // Go accepts a group name used twice ((?P<n>a)|(?P<n>b)); RE2 refuses it.
+    // Names change no match, so the later uses become plain groups.
+    const deduped = err.message.includes("duplicate capture group name") ? dropRepeatedGroupNames(pattern) : pattern;
+    if (deduped !== pattern) return compileGoRegexp(deduped);
+    return { ok: false, error: err.message };
   }
+}
+
+/** Go's regexp.MatchString: true when the pattern matches anywhere in the text (not anchored). */
+function search(re: GoRegexp, text: string): boolean {
+  return re.ok && re.re.test(text);
+}
+
+/**
+ * filters.Args.Match for the values of one key: equal text, or a pattern
+ * matching somewhere. An invalid pattern only matches equal text (Docker
+ * skips the regexp error). Each pattern is compiled once per call, not once
+ * per listed object.
+ */
+export function goFilter(patterns: readonly string[]): (text: string) => boolean {
+  const compiled = patterns.map((p) => ({ p, re: compileGoRegexp(p) }));
+  return (text) => compiled.some(({ p, re }) => p === text || search(re, text));
+}
+
+/** goFilter for a single pattern. */
+export function goFilterMatch(pattern: string, text: string): boolean {
+  return goFilter([pattern])(text);
 }

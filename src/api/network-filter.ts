@@ -1,7 +1,7 @@
 import type { NetworkRecord } from "../controllerapi/index.js";
 import { badRequest, printable } from "./http-errors.js";
 import { matchesLabels, type Filters } from "./filters.js";
-import { goFilterMatch } from "./go-regexp.js";
+import { goFilter } from "./go-regexp.js";
 import { PREDEFINED_NETWORKS } from "./network-create.js";
 import { parseTimeFilter } from "./timestamp.js";
 
@@ -34,13 +34,16 @@ export function listPredicate(f: Filters): NetworkPredicate {
   }
   const types = f.get("type");
   for (const t of types ?? []) if (t !== "builtin" && t !== "custom") throw badRequest(`invalid filter: 'type'='${printable(t)}'`);
+  // Compiled once for the whole listing, not once per network.
+  const name = f.get("name");
+  const nameMatch = name && goFilter(name);
+  const id = f.get("id");
+  const idMatch = id && goFilter(id);
   return ({ net, endpoints }) => {
     const driver = f.get("driver");
     if (driver && !driver.includes(net.driver)) return false;
-    const name = f.get("name");
-    if (name && !name.some((p) => goFilterMatch(p, net.name))) return false;
-    const id = f.get("id");
-    if (id && !id.some((p) => goFilterMatch(p, net.id))) return false;
+    if (nameMatch && !nameMatch(net.name)) return false;
+    if (idMatch && !idMatch(net.id)) return false;
     const label = f.get("label");
     if (label && !matchesLabels(label, net.labels)) return false;
     const scope = f.get("scope");

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ApiController } from "./backend.js";
 import { parseFilters } from "./filters.js";
-import { goFilterMatch } from "./go-regexp.js";
+import { goFilter } from "./go-regexp.js";
 import { checkRef } from "./names.js";
 import { jsonBody, queryOnly } from "./route-helpers.js";
 import { toSandboxCreatePlan } from "./sandbox-create.js";
@@ -38,11 +38,13 @@ export function registerSandboxRoutes(app: FastifyInstance, controller: ApiContr
   app.get<{ Querystring: FiltersQuery }>("/sandboxes", queryOnly(filtersQuerySchema), async (req) => {
     const f = parseFilters(req.query.filters, ["id", "name"]);
     const names = f.get("name");
+    const nameMatch = names && goFilter(names);
     const ids = f.get("id");
+    const idMatch = ids && goFilter(ids);
     const views = controller
       .sandboxes()
-      .filter((v) => !names || names.some((p) => goFilterMatch(p, v.sandbox.name)))
-      .filter((v) => !ids || ids.some((p) => goFilterMatch(p, v.sandbox.id)));
+      .filter((v) => !nameMatch || nameMatch(v.sandbox.name))
+      .filter((v) => !idMatch || idMatch(v.sandbox.id));
     return Promise.all(views.map((v) => sandboxView(controller, v)));
   });
 

@@ -149,6 +149,10 @@ describe("HTTP API over the unix socket", () => {
     assert.deepEqual(await names({ name: { "h-one": true } }), ["h-one"]);
     assert.deepEqual(await names({ name: ["^h-"] }), ["h-lower", "h-one"]);
     assert.deepEqual(await names({ name: { "(a+)+$": true } }), []);
+    // Go's syntax, as Docker reads these filters: a flag group, Unicode classes, a named group.
+    assert.deepEqual(await names({ name: ["(?i)^H-ONE$"] }), ["h-one"]);
+    assert.deepEqual(await names({ name: ["^\\pL-(?P<rest>\\p{Latin}+)$"] }), ["h-lower", "h-one"]);
+    assert.deepEqual(await names({ name: ["(?P<rest"] }), []);
     assert.deepEqual(await names({ id: [one.Id.slice(0, 10)] }), ["h-one"]);
     assert.deepEqual(await names({ label: ["tier=web"] }), ["h-one"]);
     assert.deepEqual(await names({ label: ["tier=db"] }), []);
@@ -233,6 +237,7 @@ describe("HTTP API over the unix socket", () => {
     assert.ok((await call("GET", "/v1.27/networks")).json<DockerNetwork[]>().find((n) => n.Name === "h-pub")!.Containers[id]);
     assert.deepEqual((await call("GET", "/sandboxes")).json<DockerSandbox[]>().map((s) => s.Name), ["h-sb"]);
     assert.deepEqual((await call("GET", `/sandboxes?filters=${encodeURIComponent('{"name":["^nomatch"]}')}`)).json<DockerSandbox[]>(), []);
+    assert.deepEqual((await call("GET", `/sandboxes?filters=${encodeURIComponent('{"name":["(?i)^H-\\\\pL+$"]}')}`)).json<DockerSandbox[]>().map((s) => s.Name), ["h-sb"]);
 
     assertError(await call("DELETE", "/networks/h-pub"), 403, /has active endpoints/);
     assert.equal((await call("POST", "/networks/h-pub/disconnect", { Container: id, Force: false })).status, 200);
