@@ -122,11 +122,9 @@ async function throughputOn(site: Site): Promise<Throughput> {
   const cnmOverlay = overlayNamespaceName(hostA.cnmdPrefix, site.nid);
   const shape = await overlayShapeOf(cnmOverlay);
   // Addresses past the testbed's hosts (.11 on) on its underlay; sandboxes in cnm's subnet, which is the hand-built one's too (another L2 domain).
-  kernel = await KernelTopology.build(
-    { underlayNetns: site.bed.underlayNetns, hostAddresses: ["198.51.100.201", "198.51.100.202"], sandboxAddresses: ["10.77.255.10", "10.77.255.11"], shape },
-    (m) => progress(`  ${m}`),
-  );
+  kernel = new KernelTopology({ underlayNetns: site.bed.underlayNetns, hostAddresses: ["198.51.100.201", "198.51.100.202"], sandboxAddresses: ["10.77.255.10", "10.77.255.11"], shape });
   try {
+    await kernel.build((m) => progress(`  ${m}`));
     const differences = await linkDifferences({ overlay: cnmOverlay, sandbox: a.proberNs }, { overlay: kernel.overlayNamespaces[0], sandbox: kernel.sandboxPaths[0] });
     progress(`  link settings, cnm vs kernel topology: ${differences.length === 0 ? "the same (MTU, txqueuelen, queues, GSO/GRO, vxlan and bridge-port options)" : differences.join("; ")}`);
     const [kClient, kServer] = kernel.sandboxPaths;

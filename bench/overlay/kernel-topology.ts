@@ -26,7 +26,7 @@
  * static FDB entry that cnm's gossip programs.
  */
 import { randomBytes } from "node:crypto";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { NETNS_RUN_DIR } from "../../src/linux/netns.js";
 import { runChecked, runCommand } from "../../src/testbed/index.js";
 import { attachToUnderlay, createNamespace, deleteNamespace } from "../../src/testbed/underlay.js";
@@ -78,18 +78,34 @@ interface HandBuiltHost {
   readonly mac: string;
 }
 
+/**
+ * Names chosen at construction (nothing made yet), so that whoever holds the
+ * object can remove() it whatever happened meanwhile: pass, fail, or an
+ * interrupt half-way through build().
+ */
 export class KernelTopology {
+  /** "kt" + 4 hex digits: the first part of every namespace and underlay port this makes. */
+  readonly prefix: string;
+  private readonly hosts: readonly [HandBuiltHost, HandBuiltHost];
+  /** The vxlan's name in each overlay namespace, "vx-<vni>" as cnm's. */
+  private readonly vxlan: string;
+  /** The names of the namespaces made so far, for remove(). */
+  private readonly made: string[] = [];
+  private building: Promise<void> | undefined;
   private removing: Promise<void> | undefined;
 
-  private constructor(
-    /** "kt" + 4 hex digits: the first part of every namespace and underlay port this makes. */
-    readonly prefix: string,
-    private readonly hosts: readonly [HandBuiltHost, HandBuiltHost],
-    /** The vxlan's name in each overlay namespace, "vx-<vni>" as cnm's. */
-    private readonly vxlan: string,
-    /** The names of the namespaces made so far, for remove(). */
-    private readonly made: string[],
-  ) {}
+  constructor(private readonly o: KernelTopologyOptions) {
+    this.prefix = freshPrefix(o.underlayNetns);
+    this.hosts = [0, 1].map((i) => ({
+      host: `${this.prefix}-h${i + 1}`,
+      overlay: `${this.prefix}-ov${i + 1}`,
+      sandbox: `${this.prefix}-s${i + 1}`,
+      address: o.hostAddresses[i]!,
+      ip: o.sandboxAddresses[i]!,
+      mac: dockerMac(o.sandboxAddresses[i]!),
+    })) as [HandBuiltHost, HandBuiltHost];
+    this.vxlan = `vx-${o.shape.vni}`;
+  }
 
   /** The overlay namespaces, hosts' order (to compare their devices with cnm's). */
   get overlayNamespaces(): [string, string] {
@@ -105,34 +121,28 @@ export class KernelTopology {
     return this.hosts[1].ip;
   }
 
-  /** Builds both hosts and checks the client reaches the server (one ping); on failure removes what it made and rethrows. */
-  static async build(o: KernelTopologyOptions, progress: (m: string) => void): Promise<KernelTopology> {
-    const t0 = Date.now();
-    const prefix = freshPrefix(o.underlayNetns);
-    const prefixLen = o.shape.gateway.split("/")[1]!;
-    const hosts = ([0, 1] as const).map((i): HandBuiltHost => ({
-      host: `${prefix}-h${i + 1}`,
-      overlay: `${prefix}-ov${i + 1}`,
-      sandbox: `${prefix}-s${i + 1}`,
-      address: o.hostAddresses[i],
-      ip: o.sandboxAddresses[i],
-      mac: dockerMac(o.sandboxAddresses[i]),
-    })) as [HandBuiltHost, HandBuiltHost];
-    const topology = new KernelTopology(prefix, hosts, `vx-${o.shape.vni}`, []);
-    try {
-      for (const [i, h] of hosts.entries()) await topology.buildHost(o, h, hosts[1 - i]!, prefixLen);
-      // One ping before anything is timed: a broken copy must fail here, plainly, not as an iperf3 timeout.
-      await runChecked(["ip", "netns", "exec", hosts[0].sandbox, "ping", "-c", "1", "-W", "2", hosts[1].ip]);
-    } catch (err) {
-      await topology.remove().catch((cleanupErr: unknown) => progress(`kernel topology: cleanup after a failed build failed too: ${String(cleanupErr)}`));
-      throw err;
-    }
-    progress(`kernel topology ${prefix}: 2 hosts (VNI ${o.shape.vni}, UDP ${o.shape.port}, MTU ${o.shape.mtu}) built by hand and reachable in ${Date.now() - t0} ms`);
-    return topology;
+  /** Builds both hosts and checks the client reaches the server (one ping). Call remove() afterwards, whether this succeeded or not. */
+  build(progress: (m: string) => void): Promise<void> {
+    if (this.building) throw new Error(`kernel topology ${this.prefix} is built once`);
+    this.building = this.buildAll(progress);
+    return this.building;
   }
 
-  private async buildHost(o: KernelTopologyOptions, h: HandBuiltHost, remote: HandBuiltHost, prefixLen: string): Promise<void> {
+  private async buildAll(progress: (m: string) => void): Promise<void> {
+    const t0 = Date.now();
+    const [a, b] = this.hosts;
+    await this.buildHost(a, b);
+    await this.buildHost(b, a);
+    // One ping before anything is timed: a broken copy must fail here, plainly, not as an iperf3 timeout.
+    await runChecked(["ip", "netns", "exec", a.sandbox, "ping", "-c", "1", "-W", "2", b.ip]);
+    const { vni, port, mtu } = this.o.shape;
+    progress(`kernel topology ${this.prefix}: 2 hosts (VNI ${vni}, UDP ${port}, MTU ${mtu}) built by hand and reachable in ${Date.now() - t0} ms`);
+  }
+
+  private async buildHost(h: HandBuiltHost, remote: HandBuiltHost): Promise<void> {
+    const o = this.o;
     const { vni, port, mtu, gateway } = o.shape;
+    const prefixLen = gateway.split("/")[1]!;
     const [br, vx, veth] = [`br-${vni}`, this.vxlan, `${this.prefix}v`];
     this.made.push(h.host);
     await attachToUnderlay(o.underlayNetns, { netns: h.host, port: h.host, address: h.address });
@@ -167,7 +177,7 @@ export class KernelTopology {
    * Deletes every namespace made (sandboxes, then overlays with their vxlan
    * first, then hosts) and checks none with the prefix is left. Idempotent,
    * and safe after a build that failed half-way: each step runs even when
-   * another fails; the first failure is thrown at the end.
+   * another fails; the failures are thrown together at the end.
    */
   remove(): Promise<void> {
     this.removing ??= this.teardown();
@@ -175,6 +185,8 @@ export class KernelTopology {
   }
 
   private async teardown(): Promise<void> {
+    // A build under way (an interrupt came) settles first, either way: nothing may be made after the deletes.
+    await Promise.allSettled([this.building]);
     const errors: string[] = [];
     const attempt = async (what: string, step: () => Promise<void>) => {
       try {
@@ -184,7 +196,7 @@ export class KernelTopology {
       }
     };
     const made = (names: string[]) => names.filter((n) => this.made.includes(n));
-    for (const ns of made(this.hosts.map((h) => h.overlay))) {
+    for (const ns of made(this.hosts.map((h) => h.overlay)).filter((n) => existsSync(`${NETNS_RUN_DIR}/${n}`))) {
       // Synchronously, as cnm does: a deleted namespace's devices go in the background, holding the VNI meanwhile.
       await attempt(`deleting ${this.vxlan} in ${ns}`, async () => {
         const r = await runCommand(["ip", "-n", ns, "link", "del", this.vxlan]);
