@@ -64,8 +64,9 @@ export interface ControllerOptions {
   readonly resolverFactory?: ResolverFactory;
   /**
    * A resolver that could not start (a ResolverStartError) or met a problem
-   * it carried on past. Default: the first logged at warn, the others (an
-   * upstream that failed a query, which is routine) at debug.
+   * it carried on past. Default: through the logger, a ResolverStartError at
+   * warn, anything else (an upstream that failed a query, which is routine)
+   * at debug.
    */
   readonly onResolverError?: (err: unknown, sandbox: string) => void;
   /**
