@@ -1,6 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
-import { CnmError } from "../errors.js";
+import { declaredStatusOf } from "../errors.js";
 
 /**
  * An error with the HTTP status the API answers it with. Controller errors
@@ -55,11 +55,15 @@ interface FrameworkError {
 
 /**
  * Maps anything a handler or fastify threw to a status and message: ours
- * and the controller's keep their status, schema failures are 400 with the
- * field named, fastify's own errors keep their 4xx, the rest is 500.
+ * and those that declare one (src/errors.ts's declaredStatusOf) keep their
+ * status, schema failures are 400 with the field named, fastify's own
+ * errors keep their 4xx, the rest is 500.
  */
 export function errorResponse(err: unknown, bodyLimit: number): ErrorResponse {
-  if (err instanceof HttpError || err instanceof CnmError) return { status: err.status, message: err.message };
+  if (err instanceof HttpError) return { status: err.status, message: err.message };
+  // The controller's errors, and the kernel's and networkdb's where the cause is the caller's.
+  const declared = declaredStatusOf(err);
+  if (declared !== undefined) return { status: declared, message: (err as Error).message };
   const e = (typeof err === "object" && err !== null ? err : { message: String(err) }) as FrameworkError;
   if (e.validation && e.validation.length > 0) {
     return { status: 400, message: validationMessage(e.validation[0]!, e.validationContext ?? "request") };
