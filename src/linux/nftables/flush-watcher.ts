@@ -106,7 +106,9 @@ export class FlushWatcher {
     try {
       ev = JSON.parse(line) as MonitorEvent;
     } catch {
-      return; // not JSON (nft prints nothing else in -j mode, but be tolerant)
+      // nft prints nothing but JSON in -j mode; a line that is not is shown, and skipped.
+      this.opts.onLog?.(`nft monitor: not JSON, skipped: ${line.slice(0, 200)}`);
+      return;
     }
     const del = ev["delete"];
     if (!del) return;
