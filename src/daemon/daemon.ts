@@ -36,7 +36,7 @@ export async function purgeDaemon(config: DaemonConfig, log: Logger): Promise<vo
   const releaseLock = acquireLock(join(config.dataRoot, "cnmd.lock"));
   const store = new SqliteStateStore(join(config.dataRoot, "state.db"));
   try {
-    const c = await createLinuxController({ prefix: config.prefix, runDir: join(config.dataRoot, "run"), store, watchFirewall: false, ...(config.pluginDirs ? { pluginDirs: config.pluginDirs } : {}) });
+    const c = await createLinuxController({ prefix: config.prefix, runDir: join(config.dataRoot, "run"), store, logger: log, watchFirewall: false, ...(config.pluginDirs ? { pluginDirs: config.pluginDirs } : {}) });
     const counts = `${c.networks().length} networks and ${c.sandboxes().length} sandboxes`;
     await c.destroyAll();
     await c.close();
