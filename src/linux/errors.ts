@@ -16,7 +16,8 @@ export class LinuxError extends Error {
   /** The status an API answers with (read by src/errors.ts's httpStatusOf): see ERRNO_STATUS. */
   readonly apiStatus: number;
 
-  constructor(operation: string, errno: number, kernelMessage?: string, cause?: unknown) {
+  /** `apiStatus`: for a caller that knows better than the errno alone what the failure means (see sysctl). */
+  constructor(operation: string, errno: number, kernelMessage?: string, cause?: unknown, apiStatus?: number) {
     const [code, text] = describeErrno(errno);
     const detail = kernelMessage ? ` - ${kernelMessage}` : "";
     super(`${operation}: ${text} (${code})${detail}`, cause === undefined ? undefined : { cause });
@@ -25,7 +26,7 @@ export class LinuxError extends Error {
     this.errno = errno;
     this.operation = operation;
     this.kernelMessage = kernelMessage;
-    this.apiStatus = ERRNO_STATUS[code] ?? 500;
+    this.apiStatus = apiStatus ?? ERRNO_STATUS[code] ?? 500;
   }
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { HttpError, errorResponse } from "../../src/api/http-errors.js";
 import { ConflictError, httpStatusOf, InternalError } from "../../src/errors.js";
-import { LinuxError, NetlinkHandle, netns } from "../../src/linux/index.js";
+import { LinuxError, NetlinkHandle, netns, sysctlGet } from "../../src/linux/index.js";
 import { NetworkDBError } from "../../src/networkdb/errors.js";
 import { decodePacket } from "../../src/networkdb/wire/packet.js";
 import { WireError } from "../../src/networkdb/wire/errors.js";
@@ -44,6 +44,10 @@ describe("the status an error reaching the API is answered with", () => {
     } finally {
       host.close();
     }
+
+    const noSetting = linuxErrorOf(() => sysctlGet(["net", "ipv4", "conf", `cnmfp${process.pid % 100000}`, "forwarding"]));
+    assert.equal(noSetting.code, "ENOENT");
+    assert.equal(statusOf(noSetting), 501, "a sysctl the kernel lacks is a missing feature, not a missing object");
 
     const byName = (errno: number) => statusOf(new LinuxError("test op", errno));
     assert.equal(byName(22), 400, "EINVAL");
