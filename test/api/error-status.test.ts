@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { createApiServer, type ApiController, type ClusterBackend } from "../../src/api/index.js";
 import { HttpError, errorResponse } from "../../src/api/http-errors.js";
 import { ConflictError, httpStatusOf, InternalError } from "../../src/errors.js";
 import { LinuxError, NetlinkHandle, netns, sysctlGet } from "../../src/linux/index.js";
@@ -92,5 +93,27 @@ describe("the status an error reaching the API is answered with", () => {
     // A status that is not ours to repeat (a library's, a plugin's answer) is not read.
     assert.equal(statusOf(Object.assign(new Error("x"), { status: 404 })), 500);
     assert.equal(statusOf(Object.assign(new Error("x"), { apiStatus: 200 })), 500);
+  });
+
+  it("the server answers with that status: a networkdb refusal on GET /cluster/networks/{id}/tables/{table}", async () => {
+    const controller = { network: () => ({ id: "n1" }) } as unknown as ApiController;
+    const thrown: Error[] = [new NetworkDBError("not-joined", "network n1 is not joined"), new LinuxError("link get \"x\"", 19), new Error("bug")];
+    const cluster = {
+      table: () => {
+        throw thrown.shift();
+      },
+    } as unknown as ClusterBackend;
+    const api = createApiServer(controller, { cluster });
+    try {
+      const ask = async () => {
+        const r = await api.fastify.inject({ method: "GET", url: "/cluster/networks/n1/tables/t" });
+        return [r.statusCode, (r.json() as { message: string }).message];
+      };
+      assert.deepEqual(await ask(), [404, "network n1 is not joined"]);
+      assert.deepEqual(await ask(), [404, 'link get "x": No such device (ENODEV)']);
+      assert.deepEqual(await ask(), [500, "bug"]);
+    } finally {
+      await api.close();
+    }
   });
 });
