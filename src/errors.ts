@@ -51,6 +51,25 @@ export class InternalError extends CnmError {
   readonly status = 500;
 }
 
+/**
+ * An error from a layer that does not build on CnmError (the kernel's errno in
+ * linux/, networkdb's and its wire layer's refusals) stating the status an API
+ * answers it with. Read structurally: networkdb stands alone and imports
+ * nothing of cnm, so it cannot extend CnmError. Not `status`: other errors
+ * (fastify's, a plugin's answer) carry statuses that are not ours to repeat.
+ */
+export interface ApiStatusBearer {
+  readonly apiStatus: number;
+}
+
+/** The status `err` declares (CnmError's, or an ApiStatusBearer's), undefined when it declares none. */
+export function declaredStatusOf(err: unknown): number | undefined {
+  if (err instanceof CnmError) return err.status;
+  const s = typeof err === "object" && err !== null ? (err as Partial<ApiStatusBearer>).apiStatus : undefined;
+  return typeof s === "number" && Number.isInteger(s) && s >= 400 && s <= 599 ? s : undefined;
+}
+
+/** The status an API answers `err` with: the one it declares, else 500 (a failure the caller could not have caused). */
 export function httpStatusOf(err: unknown): number {
-  return err instanceof CnmError ? err.status : 500;
+  return declaredStatusOf(err) ?? 500;
 }

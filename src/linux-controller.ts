@@ -68,7 +68,7 @@ export interface LinuxControllerOptions {
   readonly embeddedDns?: boolean;
   /** A sandbox's resolver could not start, or met a problem it carried on past; default: logged (see ControllerOptions). */
   readonly onResolverError?: (err: unknown, sandbox: string) => void;
-  /** Where the controller says what a best-effort step could not do; default: quiet. */
+  /** Where the controller and the drivers say what a best-effort step could not do; default: quiet. */
   readonly logger?: Logger;
   /** A peer record the overlay could not program (malformed, or refused by the kernel); default: ignored. */
   readonly onPeerError?: (error: unknown, context: { nid: string; key: string }) => void;
@@ -118,7 +118,7 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
     drivers: [
       registerNullDriver,
       registerHostDriver,
-      bridgeDriverInit({ prefix, firewall, ports: new PortAllocator(), host }),
+      bridgeDriverInit({ prefix, firewall, ports: new PortAllocator(), host, ...(options.logger ? { logger: options.logger } : {}) }),
       overlayDriverInit(overlay),
       macvlanDriverInit(macvlan),
       registerIpvlanRefusal,

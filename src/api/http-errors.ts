@@ -1,26 +1,28 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
-import { CnmError } from "../errors.js";
+import { declaredStatusOf } from "../errors.js";
 
 /**
  * An error with the HTTP status the API answers it with. Controller errors
  * (CnmError) already carry theirs; this is for what only the API knows:
  * malformed requests, oversized bodies, Docker's own wording for a case.
+ * (Named apart from the CLI's ApiError, the error answer a client receives,
+ * so that a reader of either never mistakes one for the other.)
  */
-export class ApiError extends Error {
+export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
   ) {
     super(message);
-    this.name = "ApiError";
+    this.name = "HttpError";
   }
 }
 
-export const badRequest = (message: string): ApiError => new ApiError(400, message);
-export const notFound = (message: string): ApiError => new ApiError(404, message);
-export const forbidden = (message: string): ApiError => new ApiError(403, message);
-export const conflict = (message: string): ApiError => new ApiError(409, message);
+export const badRequest = (message: string): HttpError => new HttpError(400, message);
+export const notFound = (message: string): HttpError => new HttpError(404, message);
+export const forbidden = (message: string): HttpError => new HttpError(403, message);
+export const conflict = (message: string): HttpError => new HttpError(409, message);
 
 /** Shows a user-supplied string in a message: at most 64 characters, control characters escaped. */
 export function printable(s: string): string {
@@ -53,11 +55,15 @@ interface FrameworkError {
 
 /**
  * Maps anything a handler or fastify threw to a status and message: ours
- * and the controller's keep their status, schema failures are 400 with the
- * field named, fastify's own errors keep their 4xx, the rest is 500.
+ * and those that declare one (src/errors.ts's declaredStatusOf) keep their
+ * status, schema failures are 400 with the field named, fastify's own
+ * errors keep their 4xx, the rest is 500.
  */
 export function errorResponse(err: unknown, bodyLimit: number): ErrorResponse {
-  if (err instanceof ApiError || err instanceof CnmError) return { status: err.status, message: err.message };
+  if (err instanceof HttpError) return { status: err.status, message: err.message };
+  // The controller's errors, and the kernel's and networkdb's where the cause is the caller's.
+  const declared = declaredStatusOf(err);
+  if (declared !== undefined) return { status: declared, message: (err as Error).message };
   const e = (typeof err === "object" && err !== null ? err : { message: String(err) }) as FrameworkError;
   if (e.validation && e.validation.length > 0) {
     return { status: 400, message: validationMessage(e.validation[0]!, e.validationContext ?? "request") };

@@ -3,7 +3,8 @@ export { createApiServer, DEFAULT_BODY_LIMIT, type ApiServer, type ApiServerOpti
 export type { ApiController } from "./backend.js";
 export { MAX_API_VERSION, MIN_API_VERSION } from "./api-version.js";
 export { SocketInUseError } from "./unix-socket.js";
-export { ApiError } from "./http-errors.js";
+export { HttpError } from "./http-errors.js";
+export { fastifyLogger } from "./fastify-logger.js";
 export type { DockerNetwork, DockerEndpointResource, DockerIpamConfig } from "./network-view.js";
 export type { DockerSandbox, DockerSandboxEndpoint, DockerPortBinding } from "./sandbox-view.js";
 export { PREDEFINED_NETWORKS } from "./network-create.js";

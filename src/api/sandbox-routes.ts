@@ -28,7 +28,10 @@ export function registerSandboxRoutes(app: FastifyInstance, controller: ApiContr
       try {
         await controller.connect(defaultBridge(controller), view.sandbox.id);
       } catch (err) {
-        await controller.deleteSandbox(view.sandbox.id).catch(() => {});
+        // `err` is the answer; a sandbox the undo could not remove is left for the operator, said in the log.
+        await controller
+          .deleteSandbox(view.sandbox.id)
+          .catch((undoErr: unknown) => req.log.warn({ err: undoErr, sandbox: view.sandbox.id }, "removing the sandbox that could not join the default bridge failed"));
         throw err;
       }
     }
@@ -45,10 +48,10 @@ export function registerSandboxRoutes(app: FastifyInstance, controller: ApiContr
       .sandboxes()
       .filter((v) => !nameMatch || nameMatch(v.sandbox.name))
       .filter((v) => !idMatch || idMatch(v.sandbox.id));
-    return Promise.all(views.map((v) => sandboxView(controller, v)));
+    return Promise.all(views.map((v) => sandboxView(controller, v, req.log)));
   });
 
-  app.get<{ Params: IdParams }>("/sandboxes/:id", async (req) => sandboxView(controller, controller.sandbox(checkRef("sandbox", req.params.id))));
+  app.get<{ Params: IdParams }>("/sandboxes/:id", async (req) => sandboxView(controller, controller.sandbox(checkRef("sandbox", req.params.id)), req.log));
 
   app.delete<{ Params: IdParams }>("/sandboxes/:id", async (req, reply) => {
     const view = controller.sandbox(checkRef("sandbox", req.params.id));

@@ -1,5 +1,7 @@
 import { dnsNamesOf, type SandboxView } from "../controller/index.js";
 import type { PortBinding } from "../driverapi/index.js";
+import type { FastifyBaseLogger } from "fastify";
+import { NotFoundError } from "../errors.js";
 import type { ApiController } from "./backend.js";
 import { rfc3339Nano } from "./network-view.js";
 
@@ -77,15 +79,18 @@ function isOperPortMap(v: unknown): v is OperPortMap {
 }
 
 /** The host ports in force: asked of each joined endpoint's driver, since only the driver knows the ephemeral ones. */
-async function boundPorts(controller: ApiController, view: SandboxView): Promise<Record<string, DockerPortBinding[] | null>> {
+async function boundPorts(controller: ApiController, view: SandboxView, log: FastifyBaseLogger): Promise<Record<string, DockerPortBinding[] | null>> {
   const out: Record<string, DockerPortBinding[] | null> = {};
   for (const b of view.sandbox.portBindings) out[portKey(b.containerPort, b.proto)] = null;
   for (const { endpoint, network } of view.endpoints) {
     let info: Record<string, unknown>;
     try {
       info = await controller.endpointOperInfo(network.id, endpoint.id);
-    } catch {
-      continue; // left the network meanwhile
+    } catch (err) {
+      // Left the network meanwhile: no ports to show. Another failure (a plugin's) costs
+      // this endpoint's ports in the view, not the whole inspect, and is logged.
+      if (!(err instanceof NotFoundError)) log.warn({ err, sandbox: view.sandbox.id, endpoint: endpoint.id }, "the driver could not report the endpoint's host ports");
+      continue;
     }
     const map = info["com.docker.network.portmap"];
     if (!Array.isArray(map)) continue;
@@ -96,7 +101,7 @@ async function boundPorts(controller: ApiController, view: SandboxView): Promise
   return out;
 }
 
-export async function sandboxView(controller: ApiController, view: SandboxView): Promise<DockerSandbox> {
+export async function sandboxView(controller: ApiController, view: SandboxView, log: FastifyBaseLogger): Promise<DockerSandbox> {
   const sb = view.sandbox;
   const networks: Record<string, DockerSandboxEndpoint> = {};
   for (const { endpoint: ep, network } of view.endpoints) {
@@ -134,6 +139,6 @@ export async function sandboxView(controller: ApiController, view: SandboxView):
     ExtraHosts: sb.extraHosts.map((h) => `${h.name}:${h.ip}`),
     PortBindings: requestedBindings(sb.portBindings),
     Networks: networks,
-    Ports: await boundPorts(controller, view),
+    Ports: await boundPorts(controller, view, log),
   };
 }

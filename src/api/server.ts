@@ -111,8 +111,15 @@ export function createApiServer(controller: ApiController, options: ApiServerOpt
     },
     async close(): Promise<void> {
       await app.close();
-      if (listening) removeSocketIfOurs(listening.path, listening.inode);
+      const was = listening;
       listening = undefined;
+      if (!was) return;
+      try {
+        removeSocketIfOurs(was.path, was.inode);
+      } catch (err) {
+        // Closed all the same: the next start removes a dead socket file itself (prepareSocketPath).
+        app.log.warn({ err, socket: was.path }, "could not remove the API socket file");
+      }
     },
   };
 }

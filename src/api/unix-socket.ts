@@ -48,8 +48,9 @@ export function socketInode(socketPath: string): number | undefined {
   try {
     const st = lstatSync(socketPath);
     return st.isSocket() ? st.ino : undefined;
-  } catch {
-    return undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
   }
 }
 
@@ -57,8 +58,9 @@ export function removeSocketIfOurs(socketPath: string, inode: number | undefined
   if (inode !== undefined && socketInode(socketPath) === inode) {
     try {
       unlinkSync(socketPath);
-    } catch {
-      // Already gone.
+    } catch (err) {
+      // Already gone is what was wanted; anything else, the caller hears of.
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
   }
 }

@@ -24,7 +24,7 @@ export async function followNodeDiscovery(
   // Events are handed on one at a time, in order, so a driver never hears a leave before its join.
   let chain = Promise.resolve();
   const watch = db.watch(NODE_TABLE, undefined, (event) => {
-    const address = nodeAddress(event.value);
+    const address = nodeAddress(event.key, event.value, onError);
     if (address === undefined || address === self.address) return;
     const change = event.type === "delete" ? "delete" : "new";
     chain = chain.then(() => target.discoverNode(change, { address, bindAddress: address, self: false })).catch(onError);
@@ -36,11 +36,13 @@ export async function followNodeDiscovery(
 }
 
 /** The node's address from a NodeTable event's value ({"Addr": "..."}). */
-function nodeAddress(value: Uint8Array): string | undefined {
+function nodeAddress(node: string, value: Uint8Array, onError: (err: unknown) => void): string | undefined {
   try {
     const parsed = JSON.parse(new TextDecoder().decode(value)) as { Addr?: unknown };
     return typeof parsed.Addr === "string" ? parsed.Addr : undefined;
-  } catch {
+  } catch (err) {
+    // The drivers do not hear of this node; said, since its tunnels will then be missing.
+    onError(new Error(`node ${node}: its NodeTable entry is not JSON: ${(err as Error).message}`, { cause: err }));
     return undefined;
   }
 }

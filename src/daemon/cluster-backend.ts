@@ -1,11 +1,17 @@
 import type { ClusterBackend, ClusterEntryView } from "../api/index.js";
 import type { NetworkDB } from "../networkdb/index.js";
+import { errorText, quietLogger, type Logger } from "../log/index.js";
 
 /** Decoders of table values whose format cnm knows, by table name. */
 export type TableDecoders = Readonly<Record<string, (value: Uint8Array) => unknown>>;
 
 /** The /cluster routes' view of this host's NetworkDB. */
-export function networkDBClusterBackend(db: NetworkDB, self: { nodeName: string; address: string; store: string }, decoders: TableDecoders): ClusterBackend {
+export function networkDBClusterBackend(
+  db: NetworkDB,
+  self: { nodeName: string; address: string; store: string },
+  decoders: TableDecoders,
+  log: Logger = quietLogger,
+): ClusterBackend {
   return {
     self: () => ({ NodeName: self.nodeName, NodeID: db.nodeId, Addr: self.address, ClusterStore: self.store }),
     members: () =>
@@ -28,8 +34,10 @@ export function networkDBClusterBackend(db: NetworkDB, self: { nodeName: string;
         let decoded: unknown;
         try {
           decoded = decode?.(elem.value);
-        } catch {
-          decoded = undefined; // shown as base64 only
+        } catch (err) {
+          // Shown as base64 only: a value from another node (or version) that this one cannot read.
+          log.debug(`cluster table ${table} of network ${nid}: entry ${key} from ${elem.owner} does not decode: ${errorText(err)}`);
+          decoded = undefined;
         }
         out.push(decoded === undefined ? entry : { ...entry, Decoded: decoded });
       }

@@ -15,7 +15,7 @@ import { FAST_FAILURE_DETECTION, NetworkDB } from "../networkdb/index.js";
 import { connectClusterStore, EtcdGlobalStore, EtcdIdPool, EtcdIpam, VXLAN_ID_RANGE, type ClusterStore } from "../store/etcd/index.js";
 import { networkDBClusterBackend } from "./cluster-backend.js";
 import type { ClusterConfig } from "./cluster-flags.js";
-import type { Logger } from "../log/index.js";
+import { errorText, type Logger } from "../log/index.js";
 
 /** How often to try the seeds again while this host is alone. */
 const REJOIN_MS = 2000;
@@ -32,7 +32,7 @@ export interface ClusterRuntime {
 }
 
 export async function startCluster(config: ClusterConfig, log: Logger): Promise<ClusterRuntime> {
-  const store: ClusterStore = await connectClusterStore(config.store, { requireReachable: false });
+  const store: ClusterStore = await connectClusterStore(config.store, { requireReachable: false, logger: log });
   // Not fatal: local networks work meanwhile, and global ones once the store answers.
   await store.rangePrefix("", { limit: 1, keys_only: true }).catch((err: Error) => log.warn(`${err.message}; global networks wait for it`));
   let db: NetworkDB | undefined;
@@ -79,10 +79,12 @@ export async function startCluster(config: ClusterConfig, log: Logger): Promise<
     globalStore,
     globalIpam: new EtcdIpam(store),
     vxlanIds: new EtcdIdPool(store, "vxlan", VXLAN_ID_RANGE),
-    backend: networkDBClusterBackend(gossip, { nodeName: config.nodeName, address: config.advertiseAddr, store: config.store }, {
-      [PEER_TABLE]: decodePeerRecord,
-      [SERVICE_TABLE]: decodeServiceRecord,
-    }),
+    backend: networkDBClusterBackend(
+      gossip,
+      { nodeName: config.nodeName, address: config.advertiseAddr, store: config.store },
+      { [PEER_TABLE]: decodePeerRecord, [SERVICE_TABLE]: decodeServiceRecord },
+      log,
+    ),
     async attach(controller) {
       stopDiscovery = await followNodeDiscovery(gossip, controller, { address: config.advertiseAddr, bindAddress: config.bindAddr }, (err) =>
         log.warn(`node discovery: ${(err as Error).message}`),
@@ -94,8 +96,9 @@ export async function startCluster(config: ClusterConfig, log: Logger): Promise<
       stopDiscovery?.();
       agent.close();
       // Leaving says goodbye: the others drop this host's entries at once instead of after failure detection.
-      await gossip.close().catch(() => {});
-      await globalStore.close().catch(() => {});
+      // Each step is tried whatever the one before did: a failed leave must not keep etcd's connection open.
+      await gossip.close().catch((err: unknown) => log.warn(`cluster: leaving the gossip failed (the others will notice this host gone): ${errorText(err)}`));
+      await globalStore.close().catch((err: unknown) => log.warn(`cluster: closing the global network watches failed: ${errorText(err)}`));
       await store.close();
     },
   };

@@ -1,12 +1,12 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { createApiServer, type ApiServer } from "../api/index.js";
+import { createApiServer, fastifyLogger, type ApiServer } from "../api/index.js";
 import type { Controller } from "../controller/index.js";
 import { createLinuxController } from "../linux-controller.js";
 import { SqliteStateStore } from "../store/sqlite-store.js";
 import type { DaemonConfig } from "./config.js";
 import { acquireLock } from "./lock.js";
-import type { Logger } from "../log/index.js";
+import { errorText, type Logger } from "../log/index.js";
 import { startCluster, type ClusterRuntime } from "./cluster.js";
 
 export interface Daemon {
@@ -36,7 +36,7 @@ export async function purgeDaemon(config: DaemonConfig, log: Logger): Promise<vo
   const releaseLock = acquireLock(join(config.dataRoot, "cnmd.lock"));
   const store = new SqliteStateStore(join(config.dataRoot, "state.db"));
   try {
-    const c = await createLinuxController({ prefix: config.prefix, runDir: join(config.dataRoot, "run"), store, watchFirewall: false, ...(config.pluginDirs ? { pluginDirs: config.pluginDirs } : {}) });
+    const c = await createLinuxController({ prefix: config.prefix, runDir: join(config.dataRoot, "run"), store, logger: log, watchFirewall: false, ...(config.pluginDirs ? { pluginDirs: config.pluginDirs } : {}) });
     const counts = `${c.networks().length} networks and ${c.sandboxes().length} sandboxes`;
     await c.destroyAll();
     await c.close();
@@ -91,7 +91,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     });
     await ensurePredefinedNetworks(controller, config.prefix, log);
     await cluster?.attach(controller);
-    const api = createApiServer(controller, cluster ? { cluster: cluster.backend } : {});
+    const api = createApiServer(controller, { logger: fastifyLogger(log), ...(cluster ? { cluster: cluster.backend } : {}) });
     mkdirSync(join(config.socket, ".."), { recursive: true });
     await api.listen(config.socket);
     log.info(`cnmd listening on unix://${config.socket} (prefix ${config.prefix}, data root ${config.dataRoot})`);
@@ -108,8 +108,9 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       },
     };
   } catch (err) {
-    await controller?.close().catch(() => {});
-    await cluster?.close().catch(() => {});
+    // Undoing a failed start: `err` is what the caller must see; what the undo hits is logged.
+    await controller?.close().catch((closeErr: unknown) => log.warn(`closing the controller after a failed start: ${errorText(closeErr)}`));
+    await cluster?.close().catch((closeErr: unknown) => log.warn(`leaving the cluster after a failed start: ${errorText(closeErr)}`));
     store.close();
     releaseLock();
     throw err;

@@ -33,7 +33,9 @@ function isAlive(pid: number): boolean {
     const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
     if (state === "Z" || state === "X") return false;
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("cnmd");
-  } catch {
-    return false;
+  } catch (err) {
+    // No such process (or it exited between the two reads). Anything else is not "dead", and is thrown.
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw err;
   }
 }

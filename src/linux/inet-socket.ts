@@ -34,8 +34,12 @@ function adoptUdp(fd: number, family: InetFamily): Promise<UdpSocket> {
     const fail = (error: Error): void => {
       try {
         closeSync(fd);
-      } catch {
-        // Node may already own (and have closed) it.
+      } catch (closeErr) {
+        // EBADF: Node owned the fd already, and closed it. Anything else the caller hears of, with the first error.
+        if ((closeErr as NodeJS.ErrnoException).code !== "EBADF") {
+          reject(new Error(`${error.message}; closing fd ${fd} failed too: ${(closeErr as Error).message}`, { cause: error }));
+          return;
+        }
       }
       reject(error);
     };

@@ -16,6 +16,8 @@ function load(): Map<string, string> | null {
     }
     return options;
   } catch {
+    // Unreadable (ENOENT without CONFIG_IKCONFIG_PROC, or corrupt): "cannot tell", which is
+    // what null means. It only refines the message of an error being reported already.
     return null;
   }
 }

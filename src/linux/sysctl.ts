@@ -3,6 +3,7 @@
 // (by the native addon), which is the only way to reach another namespace's
 // values without spawning `ip netns exec`.
 import { readFileSync, writeFileSync } from "node:fs";
+import { constants } from "node:os";
 import { native, isNativeError } from "./native.js";
 import { LinuxError } from "./errors.js";
 
@@ -62,5 +63,8 @@ function io<T>(operation: string, namespace: string | undefined, call: () => T):
 
 function fail(operation: string, error: { errno: number }): never {
   // fs errors carry a negative errno (libuv), the addon's a positive one.
-  throw new LinuxError(operation, Math.abs(error.errno), undefined, error);
+  const errno = Math.abs(error.errno);
+  // A setting the kernel does not have is a feature this host lacks (IPv6 turned off, a module
+  // not loaded), not an object the caller named that is missing: 501, as for EOPNOTSUPP, not 404.
+  throw new LinuxError(operation, errno, undefined, error, errno === constants.errno.ENOENT ? 501 : undefined);
 }

@@ -15,13 +15,29 @@ export type NetworkDBErrorCode =
   /** The database was closed. */
   | "closed";
 
+/**
+ * The HTTP status an embedding program's API may answer each refusal with:
+ * all but "closed" are about what the caller named or sent. A plain number,
+ * so that networkdb depends on nothing of the program embedding it (cnm's
+ * httpStatusOf reads `apiStatus` structurally).
+ */
+const API_STATUS: Readonly<Record<NetworkDBErrorCode, number>> = {
+  exists: 409,
+  "not-found": 404,
+  "not-joined": 404,
+  "too-large": 400,
+  closed: 503,
+};
+
 export class NetworkDBError extends Error {
   override readonly name = "NetworkDBError";
+  readonly apiStatus: number;
 
   constructor(
     readonly code: NetworkDBErrorCode,
     message: string,
   ) {
     super(message);
+    this.apiStatus = API_STATUS[code];
   }
 }

@@ -106,7 +106,9 @@ export class Maintenance {
     const ml = memberlistOf(ctx);
     try {
       await ml.join([joinHostPort(pick.node.addr, pick.node.port)]);
-    } catch {
+    } catch (err) {
+      // Still unreachable: the next reconnect round tries again (or another node).
+      ctx.logger.debug(`networkdb ${ctx.self}: reconnecting to ${name} failed: ${(err as Error).message}`);
       return;
     }
     await this.hooks.sendNodeEvent(MembershipEventType.Join);
@@ -137,10 +139,14 @@ export class Maintenance {
     const candidates: string[] = [];
     for (const addr of this.hooks.bootstrap()) {
       let host = addr;
-      try {
-        host = splitHostPort(addr).host;
-      } catch {
-        // An address without a port.
+      if (isIP(addr) === 0) {
+        try {
+          host = splitHostPort(addr).host;
+        } catch (err) {
+          // Neither an IP nor IP:port: not an address this check can compare with the members'.
+          ctx.logger.debug(`networkdb ${ctx.self}: bootstrap address ${addr} not checked: ${(err as Error).message}`);
+          continue;
+        }
       }
       if (isIP(host) === 0) continue;
       const member = ctx.nodes
@@ -157,7 +163,8 @@ export class Maintenance {
       await sleep(ctx.clock, ctx.config.retryInterval);
       try {
         await ml.join(candidates);
-      } catch {
+      } catch (err) {
+        ctx.logger.debug(`networkdb ${ctx.self}: joining ${candidates.join(", ")} again failed, retrying: ${(err as Error).message}`);
         continue;
       }
       await this.hooks.sendNodeEvent(MembershipEventType.Join);

@@ -118,7 +118,7 @@ export class NetworkDB {
       networks: new Networks(config.nodeId),
       nodes,
       broadcasts: new ClusterBroadcasts(() => nodes.numActive, retransmitMult),
-      watchers: new WatchHub(),
+      watchers: new WatchHub(config.logger),
       counters: newCounters(),
       ml: null,
       closed: false,

@@ -144,13 +144,17 @@ export class Simulator {
 
   /** Advance virtual time until `p` settles (or `maxMs` passes: then throw); returns its outcome. */
   async settle<T>(p: Promise<T>, maxMs = 120_000, stepMs = 10): Promise<T> {
-    let done = false;
-    const tracked = p.finally(() => (done = true));
-    tracked.catch(() => {});
+    // The outcome is held, not awaited, while time advances: a rejection is rethrown below, never left unhandled.
+    const held: { outcome?: { value: T } | { error: unknown } } = {};
+    p.then(
+      (value) => (held.outcome = { value }),
+      (error: unknown) => (held.outcome = { error }),
+    );
     const start = this.clock.now();
-    while (!done && this.clock.now() - start < maxMs) await this.clock.advance(stepMs);
-    if (!done) throw new Error(`promise did not settle within ${maxMs} virtual ms`);
-    return tracked;
+    while (held.outcome === undefined && this.clock.now() - start < maxMs) await this.clock.advance(stepMs);
+    if (held.outcome === undefined) throw new Error(`promise did not settle within ${maxMs} virtual ms`);
+    if ("error" in held.outcome) throw held.outcome.error;
+    return held.outcome.value;
   }
 
   /** Advance virtual time by `ms`. */

@@ -16,6 +16,8 @@
  * leaves or fails, the value being JSON {"Addr":"<ip>"}.
  */
 
+import type { Logger } from "./memberlist/logger.js";
+
 export type WatchEventType = "create" | "update" | "delete";
 
 export interface WatchEvent {
@@ -123,6 +125,9 @@ export class WatchHub {
   /** Events emitted since creation (diagnostics). */
   emitted = 0;
 
+  /** `logger` hears of listeners that throw. */
+  constructor(private readonly logger: Logger) {}
+
   /** Add a watcher. */
   watch(filter: WatchFilter, listener: ((event: WatchEvent) => void) | null): Watch {
     const w = new Watch({ ...filter }, listener, (x) => this.watchers.delete(x));
@@ -154,8 +159,11 @@ export class WatchHub {
         if (!w.matches(event)) continue;
         try {
           w.deliver(event);
-        } catch {
-          // A listener's failure is its own; the others still get the event.
+        } catch (err) {
+          // A listener's failure is its own: the others still get the event.
+          this.logger.warn(
+            `networkdb: a watcher of ${event.table}/${event.nid} failed on the ${event.type} of ${event.key}: ${err instanceof Error ? err.message : String(err)}`,
+          );
         }
       }
     }

@@ -1,5 +1,5 @@
 import { request, type ClientRequest, type IncomingMessage } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
+import { DelegateBackoff, ExponentialBackoff, handleWhen, noJitterGenerator, retry, type IBackoff, type RetryPolicy } from "cockatiel";
 import { NotImplementedError } from "../errors.js";
 import { PluginCallError, PluginUnavailableError } from "./errors.js";
 
@@ -59,20 +59,32 @@ export class PluginClient {
    */
   async call<T = Record<string, unknown>>(method: string, args?: unknown): Promise<T> {
     const body = args === undefined ? "" : JSON.stringify(args);
-    const start = Date.now();
-    for (let retries = 0; ; retries++) {
-      try {
-        return (await this.attempt(method, body)) as T;
-      } catch (err) {
-        if (!(err instanceof NotReachedError)) throw err;
-        // Docker's backoff: 1, 2, 4... s, giving up when the wait would pass the budget.
-        const wait = Math.min(this.retryBackoffMs * 2 ** retries, this.retryTimeoutMs);
-        if (Date.now() - start + wait >= this.retryTimeoutMs) {
-          throw new PluginUnavailableError(this.pluginName, method, err.message, { cause: err.cause });
-        }
-        await sleep(wait);
-      }
+    try {
+      return (await this.whileNotReached().execute(() => this.attempt(method, body))) as T;
+    } catch (err) {
+      if (err instanceof NotReachedError) throw new PluginUnavailableError(this.pluginName, method, err.message, { cause: err.cause });
+      throw err;
     }
+  }
+
+  /**
+   * Docker's callWithRetry, for one call: only a plugin that was not reached
+   * is tried again (one reached may have acted on the call: a reset or a
+   * timeout is final), after 1, 2, 4... s, giving up when the next wait would
+   * end past the budget. cockatiel decides whether to retry before it asks
+   * the backoff for the wait, so the filter takes the next wait from the
+   * sequence (it needs it to judge the budget) and the policy waits that.
+   */
+  private whileNotReached(): RetryPolicy {
+    const start = Date.now();
+    const waits = new ExponentialBackoff({ generator: noJitterGenerator, initialDelay: this.retryBackoffMs, maxDelay: this.retryTimeoutMs });
+    let next: IBackoff<unknown> | undefined;
+    const retryable = (err: Error): boolean => {
+      if (!(err instanceof NotReachedError)) return false;
+      next = next === undefined ? waits.next() : next.next(undefined);
+      return Date.now() - start + next.duration < this.retryTimeoutMs;
+    };
+    return retry(handleWhen(retryable), { maxAttempts: Infinity, backoff: new DelegateBackoff(() => next?.duration ?? 0) });
   }
 
   private attempt(method: string, body: string): Promise<unknown> {

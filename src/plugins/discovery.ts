@@ -59,8 +59,11 @@ function candidates(dir: string, name: string, ext: string): string[] {
 function statOf(path: string) {
   try {
     return statSync(path);
-  } catch {
-    return undefined;
+  } catch (err) {
+    // Absent: try the next place. Another failure (EACCES, ELOOP) must not read as "no such plugin".
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw err;
   }
 }
 

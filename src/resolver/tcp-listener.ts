@@ -33,18 +33,21 @@ export class TcpListener {
     onError: (err: unknown) => void,
   ): Promise<TcpListener> {
     let listener: TcpListener | undefined;
-    const server = await tcpServerIn(nsPath, 4, address, port, 128, (socket) => listener?.accept(socket, tuning, handler));
+    const server = await tcpServerIn(nsPath, 4, address, port, 128, (socket) => listener?.accept(socket, tuning, handler, onError));
     server.maxConnections = tuning.maxConnections;
     server.on("error", onError);
     listener = new TcpListener(server);
     return listener;
   }
 
-  private accept(socket: Socket, tuning: TcpListenerTuning, handler: TcpQueryHandler): void {
+  private accept(socket: Socket, tuning: TcpListenerTuning, handler: TcpQueryHandler, onError: (err: unknown) => void): void {
     this.connections.add(socket);
     socket.on("close", () => this.connections.delete(socket));
-    // Errors (resets) only end this connection.
-    socket.on("error", () => socket.destroy());
+    // Errors (resets) only end this connection; they go to onError, which a daemon logs at debug.
+    socket.on("error", (err) => {
+      socket.destroy();
+      onError(err);
+    });
     socket.setNoDelay(true);
     socket.setTimeout(tuning.idleTimeoutMs, () => socket.destroy());
     let pending: Buffer | undefined;

@@ -130,8 +130,9 @@ export class CnmdProcess {
     let fd: number;
     try {
       fd = openSync(this.options.logPath, "r");
-    } catch {
-      return "";
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return ""; // not written yet
+      throw err;
     }
     try {
       const size = fstatSync(fd).size;

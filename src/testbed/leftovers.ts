@@ -43,8 +43,10 @@ function processesOf(f: TestbedFootprint): string[] {
       const ns = readlinkSync(`/proc/${pid}/ns/net`);
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
       if (inodes.has(ns) || cmdline.includes(f.dir)) found.push(`${pid} ${cmdline}`);
-    } catch {
-      // gone meanwhile
+    } catch (err) {
+      // Gone meanwhile; anything else would make this check blind, so it is thrown.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ESRCH") throw err;
     }
   }
   return found;

@@ -40,7 +40,10 @@ export function runCommand(argv: readonly string[], options: RunOptions = {}): P
       clearTimeout(timer);
       resolve({ stdout, stderr, code: code ?? 128 + (signal ? constants.signals[signal] : 0) });
     });
-    child.stdin.on("error", () => {}); // a command that exits without reading its input
+    // EPIPE: a command that exits without reading its input. Anything else is shown with its stderr.
+    child.stdin.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") stderr += `\n(writing its input failed: ${err.message})`;
+    });
     child.stdin.end(options.input ?? "");
   });
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ApiError } from "../../src/api/http-errors.js";
+import { HttpError } from "../../src/api/http-errors.js";
 import { compareVersions, unsupportedVersionMessage } from "../../src/api/api-version.js";
 import { matchesLabels, parseFilters } from "../../src/api/filters.js";
 import { decodeJsonBody } from "../../src/api/json-body.js";
@@ -9,7 +9,7 @@ import { parseGoDurationMs, parseTimeFilter } from "../../src/api/timestamp.js";
 import { parsePortBindings } from "../../src/api/sandbox-create.js";
 
 function status400(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (err: unknown) => err instanceof ApiError && err.status === 400 && pattern.test(err.message));
+  assert.throws(fn, (err: unknown) => err instanceof HttpError && err.status === 400 && pattern.test(err.message));
 }
 
 describe("request parsing helpers", () => {

@@ -13,6 +13,7 @@ import { RouteType } from "../../src/driverapi/index.js";
 describe("plugin discovery, client and wire shapes", () => {
   const dir = mkdtempSync(join(tmpdir(), "cnm-plugins-"));
   let server: Server;
+  let resets = 0;
 
   before(async () => {
     server = createServer((req, res) => {
@@ -24,6 +25,11 @@ describe("plugin discovery, client and wire shapes", () => {
         "/NotJson": [200, "<html>"],
       };
       if (req.url === "/Hangs") return; // never answers
+      if (req.url === "/Resets") {
+        resets++;
+        req.socket.destroy(); // dies mid-call
+        return;
+      }
       const [status, body] = route[req.url ?? ""] ?? [404, "404 page not found\n"];
       res.writeHead(status).end(body);
     });
@@ -71,6 +77,13 @@ describe("plugin discovery, client and wire shapes", () => {
     const took = Date.now() - t0;
     // Waits 100 + 200 ms; the next (400 ms) would pass 700 ms: give up.
     assert.ok(took >= 290 && took < 700, `took ${took} ms`);
+  });
+
+  it("does not retry a call the plugin received (a reset mid-call): it may have acted on it", async () => {
+    const c = new PluginClient("good", `unix://${join(dir, "good.sock")}`, { retryTimeoutMs: 5000, retryBackoffMs: 100 });
+    const before = resets;
+    await assert.rejects(c.call("Resets", {}), (e: unknown) => e instanceof PluginUnavailableError && /closed before an answer/.test((e as Error).message));
+    assert.equal(resets - before, 1);
   });
 
   it("activates a plugin once and checks what it implements", async () => {

@@ -103,6 +103,35 @@ describe("EtcdGlobalStore", () => {
     console.log(`delete/putEndpoint race: ${outcomes.deleted} deletes won, ${outcomes.registered} registrations won`);
   });
 
+  it("a record no cnm can read, and a listener that throws, are logged by name and do not stop the watch", async () => {
+    const root = fx.newRoot();
+    const lines: string[] = [];
+    const at = (level: string) => (msg: string) => lines.push(`${level} ${msg}`);
+    const raw = await fx.connect(root);
+    const a = new EtcdGlobalStore(raw);
+    const b = new EtcdGlobalStore(await fx.connect(root, undefined, { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") }));
+    const changes: GlobalNetworkChange[] = [];
+    const watch = await b.watchNetworks((c) => {
+      if (c.type === "put" && c.record.name === "trips-the-listener") throw new Error("listener bug");
+      changes.push(c);
+    });
+    try {
+      await raw.client.put(`${root}networks/id/garbled`).value("{not json");
+      const trips = networkRecord("trips-the-listener");
+      await a.createNetwork(trips);
+      const fine = networkRecord("fine");
+      await a.createNetwork(fine);
+      await waitUntil("the readable record after both", () => changes.length === 1, 5000);
+      assert.deepEqual(changes, [{ type: "put", record: fine }]);
+      const errors = lines.filter((l) => l.startsWith("error "));
+      assert.equal(errors.length, 2, lines.join("\n"));
+      assert.match(errors[0]!, /^error etcd: network garbled skipped: cluster store holds a malformed network record: /);
+      assert.equal(errors[1], `error etcd: the listener of networks/id/ failed on the put of network ${trips.id}: listener bug`);
+    } finally {
+      watch.close();
+    }
+  });
+
   it("the watch goes on after etcd is killed and restarted", async () => {
     const [a, b] = await twoHosts();
     const changes: GlobalNetworkChange[] = [];

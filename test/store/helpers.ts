@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { after, before } from "node:test";
 import type { NetworkRecord } from "../../src/controllerapi/index.js";
 import { UnavailableError } from "../../src/errors.js";
+import type { Logger } from "../../src/log/index.js";
 import { type ClusterStore, connectClusterStore } from "../../src/store/etcd/client.js";
 import { EtcdProcess } from "../../src/testbed/etcd.js";
 
@@ -13,8 +14,8 @@ export { waitUntil } from "../../src/networkdb-node/launcher.js";
  */
 export function etcdFixture(): {
   readonly etcd: EtcdProcess;
-  /** A new client ("another host") on `root` (default: a new one), to etcd or to `endpoint` (a Relay). */
-  connect(root?: string, endpoint?: string): Promise<ClusterStore>;
+  /** A new client ("another host") on `root` (default: a new one), to etcd or to `endpoint` (a Relay), logging to `logger`. */
+  connect(root?: string, endpoint?: string, logger?: Logger): Promise<ClusterStore>;
   /** A root no other test uses. */
   newRoot(): string;
 } {
@@ -32,8 +33,8 @@ export function etcdFixture(): {
       if (!etcd) throw new Error("etcd is not started yet");
       return etcd;
     },
-    async connect(root = `/cnm-test/${randomBytes(4).toString("hex")}/`, endpoint = etcd!.endpoint) {
-      const client = await connectClusterStore(`etcd://${endpoint}`, { root, callTimeoutMs: 2000, dialTimeoutMs: 1000 });
+    async connect(root = `/cnm-test/${randomBytes(4).toString("hex")}/`, endpoint = etcd!.endpoint, logger?: Logger) {
+      const client = await connectClusterStore(`etcd://${endpoint}`, { root, callTimeoutMs: 2000, dialTimeoutMs: 1000, ...(logger ? { logger } : {}) });
       clients.push(client);
       return client;
     },

@@ -11,6 +11,7 @@ import type {
   NetworkOptions,
 } from "../../driverapi/index.js";
 import { ConflictError, ExhaustedError, NotFoundError } from "../../errors.js";
+import { errorText, quietLogger, type Logger } from "../../log/index.js";
 import { hasErrorCode, NetlinkHandle, sysctlSet } from "../../linux/index.js";
 import type { Firewall, PortMapping } from "../../linux/nftables/index.js";
 import type { PortAllocator } from "../../portallocator/index.js";
@@ -26,6 +27,8 @@ export interface BridgeDriverConfig {
   readonly ports: PortAllocator;
   /** Netlink handle in the host namespace; default: a new one. */
   readonly host?: NetlinkHandle;
+  /** Hears what an undo could not clean up. Default: quiet. */
+  readonly logger?: Logger;
 }
 
 interface BridgeEndpoint {
@@ -58,9 +61,12 @@ export class BridgeDriver extends BaseDriver {
   private readonly host: NetlinkHandle;
   private forwardingEnabled = { v4: false, v6: false };
 
+  private readonly log: Logger;
+
   constructor(private readonly cfg: BridgeDriverConfig) {
     super();
     this.host = cfg.host ?? NetlinkHandle.open();
+    this.log = cfg.logger ?? quietLogger;
   }
 
   type(): string {
@@ -100,7 +106,7 @@ export class BridgeDriver extends BaseDriver {
     if (existing && !ours && (!config.userNamedBridge || existing.kind !== "bridge")) {
       throw new ConflictError(`an interface named ${config.bridgeName} already exists and is not a bridge cnm can use`);
     }
-    const undo: (() => unknown)[] = [];
+    const undo: [what: string, step: () => unknown][] = [];
     try {
       if (!existing) {
         this.host.linkAdd({
@@ -110,7 +116,7 @@ export class BridgeDriver extends BaseDriver {
           up: true,
           multicastSnooping: config.multicastSnooping,
         });
-        undo.push(() => this.host.linkDel(config.bridgeName));
+        undo.push([`delete bridge ${config.bridgeName}`, () => this.host.linkDel(config.bridgeName)]);
         // An MTU changed after creation counts as chosen: the kernel then stops
         // recomputing the bridge's MTU over all its ports at every port added. It
         // only counts as a change if the value differs, hence the step through mtu-1.
@@ -137,7 +143,14 @@ export class BridgeDriver extends BaseDriver {
       });
       this.networks.set(nid, { config, ownsBridge: !existing || ours, endpoints: new Map() });
     } catch (err) {
-      for (const step of undo.reverse()) ignoreErrors(step);
+      for (const [what, step] of undo.reverse()) {
+        try {
+          step();
+        } catch (undoErr) {
+          // `err` is what the caller must see; what the undo left behind (an orphan sweep removes it) is logged.
+          this.log.warn(`bridge network ${config.name}: undoing a failed create: ${what}: ${errorText(undoErr)}`);
+        }
+      }
       throw err;
     }
   }
@@ -318,14 +331,6 @@ export class BridgeDriver extends BaseDriver {
     await this.cfg.firewall.removePortMappings(ep.mappings);
     releaseMappings(this.cfg.ports, ep.mappings);
     ep.mappings = [];
-  }
-}
-
-function ignoreErrors(step: () => unknown): void {
-  try {
-    step();
-  } catch {
-    // Undo path: the original error is what the caller must see.
   }
 }
 

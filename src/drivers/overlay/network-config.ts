@@ -60,6 +60,7 @@ export function subnetOf(subnets: readonly OverlaySubnet[], address: string): Ov
   try {
     ip = parseIp(cidrAddress(address));
   } catch {
+    // An address that does not parse is in no subnet: the caller refuses it (an endpoint) or skips it (a peer).
     return undefined;
   }
   return subnets.find((s) => {

@@ -286,8 +286,10 @@ export class Firewall {
         try {
           await this.render(next, `${action} (full render after: ${e.stderr})`);
           this.opts.onEvent?.({ kind: "restored", reason: `${action}: element batch failed: ${e.stderr}` });
-              return;
-        } catch {
+          return;
+        } catch (renderErr) {
+          // The batch's error is the one the caller acts on; the render's is said here, not lost.
+          this.opts.onEvent?.({ kind: "log", message: `firewall ${this.tableName}: ${action}: the full render after a failed element batch failed too: ${(renderErr as Error).message}` });
           throw e;
         }
       }

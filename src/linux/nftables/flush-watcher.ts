@@ -9,6 +9,7 @@
 // time, and `nft flush set` produces no event at all (nft 1.0.6), so the
 // monitor cannot tell those cases apart anyway.
 import type { ChildProcess } from "node:child_process";
+import { ExponentialBackoff, noJitterGenerator, type IBackoff } from "cockatiel";
 import { createInterface } from "node:readline";
 import { spawnNft, type NftRunnerOptions } from "./nft-runner.js";
 import { FAMILIES } from "./ruleset.js";
@@ -38,7 +39,10 @@ type MonitorEvent = Record<string, Record<string, { family?: string; table?: str
 export class FlushWatcher {
   private child: ChildProcess | undefined;
   private stopped = false;
-  private backoff: number;
+  /** The restart delays: min, doubling, up to max (no jitter: one local child, no herd to spread). */
+  private readonly restartDelays: ExponentialBackoff<number>;
+  /** Where in restartDelays the next restart is; undefined: at the start. */
+  private backoff: IBackoff<unknown> | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private debounceTimer: NodeJS.Timeout | undefined;
   private catchUpTimer: NodeJS.Timeout | undefined;
@@ -46,7 +50,11 @@ export class FlushWatcher {
   private exited: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: FlushWatcherOptions) {
-    this.backoff = opts.minBackoffMs ?? 100;
+    this.restartDelays = new ExponentialBackoff({
+      generator: noJitterGenerator,
+      initialDelay: opts.minBackoffMs ?? 100,
+      maxDelay: opts.maxBackoffMs ?? 5000,
+    });
   }
 
   /** Pid of the current monitor process (diagnostics, tests), if one is running. */
@@ -84,9 +92,9 @@ export class FlushWatcher {
       clearTimeout(this.catchUpTimer);
       if (this.stopped) return;
       // A monitor that ran for a while was healthy: start backoff afresh.
-      if (Date.now() - startedAt > 10_000) this.backoff = this.opts.minBackoffMs ?? 100;
-      const delay = this.backoff;
-      this.backoff = Math.min(this.backoff * 2, this.opts.maxBackoffMs ?? 5000);
+      if (Date.now() - startedAt > 10_000) this.backoff = undefined;
+      this.backoff = this.backoff === undefined ? this.restartDelays.next() : this.backoff.next(undefined);
+      const delay = this.backoff.duration;
       this.opts.onLog?.(`nft monitor exited (code ${String(code)}, signal ${String(signal)}); restarting in ${delay} ms`);
       this.restartTimer = setTimeout(() => this.spawn(), delay);
     });
@@ -98,7 +106,9 @@ export class FlushWatcher {
     try {
       ev = JSON.parse(line) as MonitorEvent;
     } catch {
-      return; // not JSON (nft prints nothing else in -j mode, but be tolerant)
+      // nft prints nothing but JSON in -j mode; a line that is not is shown, and skipped.
+      this.opts.onLog?.(`nft monitor: not JSON, skipped: ${line.slice(0, 200)}`);
+      return;
     }
     const del = ev["delete"];
     if (!del) return;

@@ -193,7 +193,9 @@ export class Prober implements ProbeResponder {
     let stream;
     try {
       stream = await transport.dialTimeout(addr, left());
-    } catch {
+    } catch (err) {
+      // Expected when the node is dead, which is what probing finds out: debug, not memberlist's error spam.
+      config.logger.debug(`tcp ping ${addr}: cannot connect: ${(err as Error).message}`);
       return false;
     }
     try {

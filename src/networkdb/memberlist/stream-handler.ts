@@ -28,7 +28,10 @@ export async function handleStream(
       stats.streamErrors++;
       const text = (err as Error).message;
       config.logger.error(`failed to receive: ${text} from=${stream.remoteAddr}`);
-      await streams.writeFrame(stream, { type: "err", body: { Error: text } }, config.tcpTimeout).catch(() => {});
+      await streams.writeFrame(stream, { type: "err", body: { Error: text } }, config.tcpTimeout).catch((werr: unknown) => {
+        // The receive failure is logged above; a peer that cannot hear why has usually gone already.
+        config.logger.debug(`failed to send the error frame to ${stream.remoteAddr}: ${(werr as Error).message}`);
+      });
       return;
     }
     switch (msg.type) {

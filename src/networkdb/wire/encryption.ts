@@ -204,20 +204,23 @@ function tryDecrypt(
   tag: Uint8Array,
   aad: Uint8Array,
 ): Uint8Array | undefined {
+  const decipher = createDecipheriv(gcmAlgorithm(key), key, nonce, { authTagLength: TAG_SIZE });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(tag);
+  const head = decipher.update(ciphertext);
+  let tail: Buffer;
   try {
-    const decipher = createDecipheriv(gcmAlgorithm(key), key, nonce, { authTagLength: TAG_SIZE });
-    decipher.setAAD(aad);
-    decipher.setAuthTag(tag);
-    const head = decipher.update(ciphertext);
-    const tail = decipher.final(); // throws when the tag does not authenticate
-    if (tail.length === 0) return new Uint8Array(head.buffer, head.byteOffset, head.length);
-    const out = new Uint8Array(head.length + tail.length);
-    out.set(head);
-    out.set(tail, head.length);
-    return out;
+    tail = decipher.final();
   } catch {
+    // The tag does not authenticate: not this key's message (the caller tries the next key).
+    // Only final() is guarded: a key of a bad length is a local bug, and must throw.
     return undefined;
   }
+  if (tail.length === 0) return new Uint8Array(head.buffer, head.byteOffset, head.length);
+  const out = new Uint8Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
 }
 
 /** Strip PKCS7 padding. memberlist trusts the last byte blindly; we refuse an impossible pad instead of crashing. */

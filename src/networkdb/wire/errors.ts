@@ -27,6 +27,13 @@ export type WireErrorCode =
 export class WireError extends Error {
   override readonly name = "WireError";
   readonly code: WireErrorCode;
+  /**
+   * 400 for an embedding program's API (read structurally by cnm's
+   * httpStatusOf): bytes from peers are decoded by the listeners, which catch
+   * WireError and drop them, so one that reaches a caller is about the bytes
+   * or the value that caller handed in.
+   */
+  readonly apiStatus = 400;
 
   constructor(code: WireErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);

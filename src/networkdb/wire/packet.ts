@@ -135,6 +135,7 @@ export function decodePacket(datagram: Uint8Array, options: PacketDecodeOptions 
       buf = decryptPacket(options.keyring, datagram);
       encrypted = true;
     } catch (err) {
+      // Not refused while encryption is being rolled out (memberlist's GossipVerifyIncoming=false): read as plaintext.
       if (options.verifyIncoming !== false) throw err;
     }
   }

@@ -7,6 +7,7 @@
 import { ExponentialBackoff, handleWhen, noop, retry } from "cockatiel";
 import { Etcd3, isRecoverableError, type IRangeRequest, type IRangeResponse, type ITxnRequest, type ITxnResponse } from "etcd3";
 import { InvalidParameterError, UnavailableError } from "../../errors.js";
+import { quietLogger, type Logger } from "../../log/index.js";
 
 export interface ClusterStoreOptions {
   /** Prefix of every key cnm writes; default "/cnm/v1/". Tests use a unique one. */
@@ -20,6 +21,8 @@ export interface ClusterStoreOptions {
    * starts while etcd is away, and its global operations fail until it is back.
    */
   readonly requireReachable?: boolean;
+  /** Where the store's background work (watches, their resyncs) reports what failed. Default: quiet. */
+  readonly logger?: Logger;
 }
 
 export const DEFAULT_ROOT = "/cnm/v1/";
@@ -63,6 +66,7 @@ export class ClusterStore {
     readonly url: string,
     readonly client: Etcd3,
     root: string,
+    readonly log: Logger = quietLogger,
   ) {
     this.root = root;
   }
@@ -143,7 +147,7 @@ export async function connectClusterStore(url: string, options: ClusterStoreOpti
       watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }).next(),
     },
   });
-  const store = new ClusterStore(`etcd://${endpoints.join(",")}`, client, root);
+  const store = new ClusterStore(`etcd://${endpoints.join(",")}`, client, root, options.logger);
   if (options.requireReachable === false) return store;
   // etcd3 ignores its own dialTimeout: the first contact has a deadline of its own instead.
   const dialDeadline = Date.now() + (options.dialTimeoutMs ?? 2000);

@@ -16,6 +16,7 @@ import type { IWatchResponse, Watcher } from "etcd3";
 import type { GlobalNetworkChange } from "../../controllerapi/index.js";
 import type { NetworkRecord } from "../../controllerapi/index.js";
 import type { ClusterStore } from "./client.js";
+import { errorText } from "../../log/index.js";
 import { parseRecord } from "./record-codec.js";
 
 const RESYNC_RETRY_MS = 500;
@@ -67,13 +68,14 @@ export class NetworkWatch {
     });
     watcher.on("data", (res: IWatchResponse) => this.deliver(res));
     // Canceled by etcd: its history no longer reaches back far enough (compaction).
-    watcher.on("error", () => {
+    watcher.on("error", (err: unknown) => {
       if (this.watcher !== watcher) return;
+      this.store.log.info(`etcd: the watch of ${this.prefix} ended (${errorText(err)}); listing the records again`);
       this.unsubscribe();
       this.resync();
     });
-    // 'disconnected' needs nothing: etcd3 reconnects with backoff, via 'connecting'.
-    watcher.on("disconnected", () => {});
+    // Nothing to do: etcd3 reconnects with backoff, via 'connecting'. Said, for whoever reads why changes paused.
+    watcher.on("disconnected", () => this.store.log.debug(`etcd: the watch of ${this.prefix} lost its stream; reconnecting`));
   }
 
   private unsubscribe(): void {
@@ -81,8 +83,8 @@ export class NetworkWatch {
     this.watcher = undefined;
     if (watcher) {
       watcher.removeAllListeners("data");
-      // Never rejects in practice; a dead etcd just leaves nothing to cancel.
-      watcher.cancel().catch(() => {});
+      // A dead etcd leaves nothing to cancel: the watch is gone either way.
+      watcher.cancel().catch((err: unknown) => this.store.log.debug(`etcd: cancelling the watch of ${this.prefix}: ${errorText(err)}`));
     }
   }
 
@@ -96,7 +98,7 @@ export class NetworkWatch {
       const id = this.idOf(ev.kv.key);
       if (ev.type === "Put") {
         this.known.set(id, ev.kv.mod_revision);
-        const record = tryParse(ev.kv.value);
+        const record = this.tryParse(id, ev.kv.value);
         if (record) this.emit({ type: "put", record });
       } else {
         this.known.delete(id);
@@ -119,7 +121,7 @@ export class NetworkWatch {
           seen.add(id);
           if (this.known.get(id) === kv.mod_revision) continue;
           this.known.set(id, kv.mod_revision);
-          const record = tryParse(kv.value);
+          const record = this.tryParse(id, kv.value);
           if (record) this.emit({ type: "put", record });
         }
         for (const id of [...this.known.keys()]) {
@@ -129,7 +131,9 @@ export class NetworkWatch {
         }
         this.subscribe(BigInt(res.header.revision) + 1n);
       })
-      .catch(() => {
+      .catch((err: unknown) => {
+        // etcd is away (UnavailableError): the listing is retried until it answers.
+        this.store.log.warn(`etcd: listing ${this.prefix} again failed (${errorText(err)}); retrying in ${RESYNC_RETRY_MS} ms`);
         this.resyncTimer = setTimeout(() => this.resync(), RESYNC_RETRY_MS);
       });
   }
@@ -137,17 +141,21 @@ export class NetworkWatch {
   private emit(change: GlobalNetworkChange): void {
     try {
       this.listener(change);
-    } catch {
+    } catch (err) {
       // A listener's bug must not stop the watch (nor, via etcd3, crash the process).
+      const what = change.type === "put" ? `put of network ${change.record.id}` : `delete of network ${change.id}`;
+      this.store.log.error(`etcd: the listener of ${this.prefix} failed on the ${what}: ${errorText(err)}`);
     }
   }
-}
 
-/** A record that does not parse is skipped: throwing here would escape into etcd3's stream handling. */
-function tryParse(value: Buffer): NetworkRecord | undefined {
-  try {
-    return parseRecord(value);
-  } catch {
-    return undefined;
+  /** A record that does not parse is skipped: throwing here would escape into etcd3's stream handling. */
+  private tryParse(id: string, value: Buffer): NetworkRecord | undefined {
+    try {
+      return parseRecord(value);
+    } catch (err) {
+      // Another host (or a hand) wrote what no cnm can read: this host does not see that network.
+      this.store.log.error(`etcd: network ${id} skipped: ${errorText(err)}`);
+      return undefined;
+    }
   }
 }

@@ -13,7 +13,7 @@ import { compoundMessageSize, compoundPartSize } from "../../../src/networkdb/co
 import { randomPeers } from "../../../src/networkdb/context.js";
 import { packCompounds } from "../../../src/networkdb/datagram.js";
 import { LamportClock } from "../../../src/networkdb/lamport.js";
-import { seededRandom, type Node } from "../../../src/networkdb/memberlist/index.js";
+import { nullLogger, seededRandom, type Logger, type Node } from "../../../src/networkdb/memberlist/index.js";
 import { Networks } from "../../../src/networkdb/networks.js";
 import { ClusterNodes } from "../../../src/networkdb/nodes.js";
 import { TableStore, storedValue, valueBytes, type TableEntry } from "../../../src/networkdb/tables.js";
@@ -287,7 +287,7 @@ describe("transmit queue", () => {
 
 describe("watch hub", () => {
   it("delivers matching events in order, a microtask later, to iterators and listeners", async () => {
-    const hub = new WatchHub();
+    const hub = new WatchHub(nullLogger);
     const seen: string[] = [];
     hub.watch({ table: "t" }, (e) => seen.push(`${e.type}:${e.nid}/${e.key}`));
     const it = hub.watch({ table: "t", nid: "b" }, null);
@@ -306,5 +306,21 @@ describe("watch hub", () => {
     it.close();
     assert.equal((await pending).done, true);
     assert.equal(hub.size, 1);
+  });
+
+  it("logs a listener that throws, naming the event, and still delivers to the others", async () => {
+    const lines: string[] = [];
+    const collect = (level: string) => (msg: string) => lines.push(`${level} ${msg}`);
+    const logger: Logger = { debug: collect("debug"), info: collect("info"), warn: collect("warn"), error: collect("error") };
+    const hub = new WatchHub(logger);
+    const seen: string[] = [];
+    hub.watch({ table: "t" }, () => {
+      throw new Error("listener bug");
+    });
+    hub.watch({ table: "t" }, (e) => seen.push(e.key));
+    hub.emit("create", "t", "n1", "k1", bytes("1"));
+    await Promise.resolve();
+    assert.deepEqual(seen, ["k1"]);
+    assert.deepEqual(lines, ["warn networkdb: a watcher of t/n1 failed on the create of k1: listener bug"]);
   });
 });
