@@ -115,14 +115,23 @@ function withQuery(path: string, query: Query | undefined): string {
 
 /** The daemon's `{"message": ...}`, or a fallback that still names the status. */
 function errorMessage(text: string, status: number): string {
-  try {
-    const parsed = JSON.parse(text) as { message?: unknown };
-    if (typeof parsed.message === "string" && parsed.message !== "") return parsed.message;
-  } catch {
-    // not JSON: fall through
-  }
+  const message = jsonMessage(text);
+  if (message) return message;
   const trimmed = text.trim();
   return trimmed ? `${trimmed} (HTTP ${status})` : `the daemon answered HTTP ${status}`;
+}
+
+/** The `message` of a JSON error body; undefined when the body is not JSON (a proxy's page) or has none. */
+function jsonMessage(text: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+  const message = (parsed as { message?: unknown } | null)?.message;
+  return typeof message === "string" && message !== "" ? message : undefined;
 }
 
 /** Path segment for a user-given name or id (names may hold characters that need escaping). */
