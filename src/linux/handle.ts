@@ -10,7 +10,7 @@ import * as addrs from "./addr.js";
 import * as routes from "./route.js";
 import * as neighs from "./neigh.js";
 import * as fdbs from "./fdb.js";
-import type { Link, LinkChanges } from "./link.js";
+import type { BridgePortChanges, Link, LinkChanges } from "./link.js";
 import type { LinkRef, LinkSpec } from "./link-kinds.js";
 import type { Addr, AddrFilter, AddrOptions } from "./addr.js";
 import type { Route, RouteFilter, RouteSpec } from "./route.js";
@@ -58,6 +58,10 @@ export class NetlinkHandle {
   /** Applies several changes in one request (see LinkChanges for the order). */
   linkSet(link: LinkRef, changes: LinkChanges): void {
     links.linkSet(this.socket, link, changes);
+  }
+  /** Changes the link's options as a port of its bridge (hairpin). */
+  linkSetBridgePort(link: LinkRef, changes: BridgePortChanges): void {
+    links.linkSetBridgePort(this.socket, link, changes);
   }
   linkSetUp(link: LinkRef): void {
     links.linkSet(this.socket, link, { up: true });

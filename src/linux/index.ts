@@ -7,7 +7,7 @@ export { sysctlGet, sysctlSet, sysctlPath, type SysctlKey, type SysctlOptions } 
 export { LinuxError, hasErrorCode } from "./errors.js";
 export { kernelConfigOption } from "./kernel-config.js";
 export { NetlinkSubscription, type SubscriptionOptions } from "./subscription.js";
-export type { Link, LinkChanges, OperState } from "./link.js";
+export type { BridgePortChanges, Link, LinkChanges, OperState } from "./link.js";
 export { decodeLink } from "./link.js";
 export type {
   LinkRef,

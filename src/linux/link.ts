@@ -35,6 +35,8 @@ import {
   IFLA_INFO_DATA,
   IFLA_INFO_KIND,
   IFLA_INFO_SLAVE_KIND,
+  IFLA_INFO_SLAVE_DATA,
+  IFLA_BRPORT_MODE,
   IFLA_LINK,
   IFLA_LINKINFO,
   IFLA_LINK_NETNSID,
@@ -119,6 +121,12 @@ export interface LinkChanges {
    * the link up, in an earlier call.
    */
   ipv6AddrGenMode?: Ipv6AddrGenMode;
+}
+
+/** Options of a link as a port of its bridge (`ip link set … type bridge_slave`). */
+export interface BridgePortChanges {
+  /** Frames may leave by the port they came in (hairpin mode). */
+  hairpin?: boolean;
 }
 
 /** IN6_ADDR_GEN_MODE_* values. */
@@ -275,6 +283,28 @@ export function linkSet(sock: NetlinkSocket, ref: LinkRef, changes: LinkChanges)
       operation,
     );
   });
+}
+
+/**
+ * Changes a link's options as a port of its bridge. The kernel hands these to
+ * the bridge only on RTM_NEWLINK (its slave changelink), never on
+ * RTM_SETLINK, so this is a NEWLINK without NLM_F_CREATE, as iproute2 sends.
+ */
+export function linkSetBridgePort(sock: NetlinkSocket, ref: LinkRef, changes: BridgePortChanges): void {
+  const { index, nameAttr } = selector(ref);
+  sock.request(
+    RTM_NEWLINK,
+    0,
+    ifinfomsg(index),
+    [
+      nameAttr,
+      attr.nested(IFLA_LINKINFO, [
+        attr.str(IFLA_INFO_SLAVE_KIND, "bridge"),
+        attr.nested(IFLA_INFO_SLAVE_DATA, [changes.hairpin !== undefined && attr.u8(IFLA_BRPORT_MODE, changes.hairpin ? 1 : 0)]),
+      ]),
+    ],
+    `link set ${describe(ref)} type bridge_slave`,
+  );
 }
 
 /** One link by name or index; throws ENODEV when absent. */

@@ -12,7 +12,8 @@
  * mount namespace of its own that keeps the host's propagation (so
  * /run/netns, a shared mount, stays shared with the host), in which /sys,
  * made a slave first so nothing leaks back, is remounted to show this
- * namespace's interfaces (the bridge driver writes /sys/class/net/...).
+ * namespace's interfaces (what the program or a debugging human reads under
+ * /sys/class/net is then its own host's).
  *
  * The remount is best effort (a machine with a read-only /sys still runs
  * the program, seeing the host's /sys), but sysfs is mounted only once /sys

@@ -16,7 +16,7 @@ interface IpLink {
   link_index?: number;
   link_netnsid?: number;
   link?: string;
-  linkinfo?: { info_kind: string; info_data?: Record<string, unknown>; info_slave_kind?: string };
+  linkinfo?: { info_kind: string; info_data?: Record<string, unknown>; info_slave_kind?: string; info_slave_data?: Record<string, unknown> };
 }
 
 const ipLink = (name: string, ns?: string): IpLink => {
@@ -84,6 +84,13 @@ test("veth with the peer created inside a namespace, host end on a bridge", () =
     assert.equal(ipPeer.address, "02:42:ac:11:00:02");
     assert.equal(ipPeer.link_index, hostEnd.index);
     assert.equal(ipLink(`${p}br`).address, "02:42:00:aa:bb:01");
+
+    // Hairpin on the bridge port, as iproute2 sees it, on and off again.
+    assert.equal(ipHost.linkinfo?.info_slave_data?.hairpin, false);
+    host.linkSetBridgePort(`${p}v0`, { hairpin: true });
+    assert.equal(ipLink(`${p}v0`).linkinfo?.info_slave_data?.hairpin, true);
+    host.linkSetBridgePort(`${p}v0`, { hairpin: false });
+    assert.equal(ipLink(`${p}v0`).linkinfo?.info_slave_data?.hairpin, false);
 
     // Deleting one end removes both.
     host.linkDel(`${p}v0`);

@@ -1,5 +1,5 @@
 import { cidrAddress, randomLocalMac } from "../../inet/index.js";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type {
   DriverCallback,
   EndpointOptions,
@@ -320,9 +320,7 @@ export class BridgeDriver extends BaseDriver {
     // A sandbox reaching its own published port through a host address gets its
     // packet back on the port it came from (br_netfilter bridges the DNATed
     // frame): the bridge must allow sending out of the receiving port.
-    if (existsSync(`/sys/class/net/${ep.hostVeth}/brport/hairpin_mode`)) {
-      writeFileSync(`/sys/class/net/${ep.hostVeth}/brport/hairpin_mode`, "1");
-    }
+    this.host.linkSetBridgePort(ep.hostVeth, { hairpin: true });
   }
 
   override async revokeExternalConnectivity(nid: string, eid: string): Promise<void> {

@@ -119,6 +119,10 @@ export const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 export const IFLA_INFO_KIND = 1;
 export const IFLA_INFO_DATA = 2;
 export const IFLA_INFO_SLAVE_KIND = 4;
+export const IFLA_INFO_SLAVE_DATA = 5;
+
+/** Inside IFLA_INFO_SLAVE_DATA of a bridge port: hairpin mode (frames may leave by the port they came in). */
+export const IFLA_BRPORT_MODE = 4;
 
 export const VETH_INFO_PEER = 1;
 
