@@ -44,9 +44,11 @@ function processesOf(f: TestbedFootprint): string[] {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
       if (inodes.has(ns) || cmdline.includes(f.dir)) found.push(`${pid} ${cmdline}`);
     } catch (err) {
-      // Gone meanwhile; anything else would make this check blind, so it is thrown.
+      // Gone meanwhile (ENOENT, ESRCH), or a process root may not inspect (EACCES, EPERM: a
+      // sandboxed machine's own PID 1), which no testbed starts. Anything else would make
+      // this check blind, so it is thrown.
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ESRCH") throw err;
+      if (code !== "ENOENT" && code !== "ESRCH" && code !== "EACCES" && code !== "EPERM") throw err;
     }
   }
   return found;
