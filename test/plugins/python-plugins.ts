@@ -5,7 +5,7 @@
  * test can check the shapes cnm sends.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const COMMON = String.raw`
@@ -220,6 +220,8 @@ export class PythonPlugin {
   }
 
   async start(): Promise<void> {
+    // A killed plugin leaves its socket file: waiting for the file must wait for the new one.
+    rmSync(this.socket, { force: true });
     const child = spawn("python3", [this.script, this.socket, this.logPath, this.linkPrefix, this.hang], {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, ...this.env },
