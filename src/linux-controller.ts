@@ -20,7 +20,7 @@ import { startResolver } from "./resolver/index.js";
 import { Plugins, type PluginClientOptions } from "./plugins/index.js";
 import { loadRemoteDriver } from "./drivers/remote/load.js";
 import { loadRemoteIpam } from "./ipam/remote/load.js";
-import type { Logger } from "./log/index.js";
+import { errorText, type Logger } from "./log/index.js";
 
 export interface LinuxControllerOptions {
   /**
@@ -70,7 +70,7 @@ export interface LinuxControllerOptions {
   readonly onResolverError?: (err: unknown, sandbox: string) => void;
   /** Where the controller and the drivers say what a best-effort step could not do; default: quiet. */
   readonly logger?: Logger;
-  /** A peer record the overlay could not program (malformed, or refused by the kernel); default: ignored. */
+  /** A peer record the overlay could not program (malformed, or refused by the kernel); default: a warning through the logger. */
   readonly onPeerError?: (error: unknown, context: { nid: string; key: string }) => void;
   /**
    * Directories searched, in order, for network and IPAM plugins (Docker's
@@ -106,7 +106,9 @@ export async function createLinuxController(options: LinuxControllerOptions = {}
     prefix,
     host,
     vxlanIds: options.vxlanIdPool ?? new MemoryIdPool(),
-    ...(options.onPeerError ? { onPeerError: options.onPeerError } : {}),
+    onPeerError:
+      options.onPeerError ??
+      ((err: unknown, at: { nid: string; key: string }) => options.logger?.warn(`overlay: peer ${at.key} of network ${at.nid} not programmed: ${errorText(err)}`)),
   });
   const macvlan = new MacvlanDriver({ prefix, host });
   const ipam = new DefaultIpam({ hostRoutes: () => host.routeList({ family: 4 }).concat(host.routeList({ family: 6 })).map((r) => r.dst) });

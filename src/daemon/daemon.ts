@@ -72,8 +72,6 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
             vxlanIdPool: cluster.vxlanIds,
             nodeName: config.cluster.nodeName,
             selfNode: { address: config.cluster.advertiseAddr, bindAddress: config.cluster.bindAddr },
-            onPeerError: (err: unknown, at: { nid: string; key: string }) =>
-              log.warn(`overlay: peer ${at.key} of network ${at.nid} not programmed: ${err instanceof Error ? err.message : String(err)}`),
           }
         : {}),
       onRestore: (r) => {
