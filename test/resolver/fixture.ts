@@ -126,6 +126,18 @@ export function replyTo(query: dnsPacket.Packet, answers: dnsPacket.Answer[], fl
  * at `address`, in `nsPath` or, when null, in the host's namespace.
  */
 export async function startUpstream(nsPath: string | null, address: string, port: number, behaviour: UpstreamBehaviour): Promise<FakeUpstream> {
+  // A random UDP port's TCP twin may be someone else's on the host's loopback (another
+  // test's connection): pick another random port then, as only port 0 allows.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startUpstreamOnce(nsPath, address, port, behaviour);
+    } catch (err) {
+      if (port !== 0 || attempt >= 20 || (err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    }
+  }
+}
+
+async function startUpstreamOnce(nsPath: string | null, address: string, port: number, behaviour: UpstreamBehaviour): Promise<FakeUpstream> {
   let udpQueries = 0;
   let tcpQueries = 0;
   const udp: UdpSocket =
@@ -158,13 +170,20 @@ export async function startUpstream(nsPath: string | null, address: string, port
       }
     });
   };
-  const tcp: Server =
-    nsPath === null
-      ? await new Promise<Server>((resolve) => {
-          const s = createServer(onConnection);
-          s.listen(boundPort, address, () => resolve(s));
-        })
-      : await tcpServerIn(nsPath, 4, address, boundPort, 16, onConnection);
+  let tcp: Server;
+  try {
+    tcp =
+      nsPath === null
+        ? await new Promise<Server>((resolve, reject) => {
+            const s = createServer(onConnection);
+            s.once("error", reject);
+            s.listen(boundPort, address, () => resolve(s));
+          })
+        : await tcpServerIn(nsPath, 4, address, boundPort, 16, onConnection);
+  } catch (err) {
+    await new Promise<void>((r) => udp.close(() => r()));
+    throw err;
+  }
   return {
     port: boundPort,
     get udpQueries() {
