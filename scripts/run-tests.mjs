@@ -21,5 +21,11 @@ if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit" });
+// A test that hangs fails after 5 minutes instead of holding the run until CI's
+// limit (the longest test takes about one); and a file whose failed test left a
+// socket open exits once its tests and hooks are done, so the failure is what
+// the run reports rather than a stall.
+const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-timeout=300000", "--test-force-exit", ...files], {
+  stdio: "inherit",
+});
 process.exit(result.status ?? 1);
