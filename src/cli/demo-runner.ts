@@ -4,6 +4,7 @@
 // reverse whatever happened.
 
 import type { Output } from "./command.js";
+import { errorText } from "../log/index.js";
 
 export class Interrupted extends Error {
   constructor(readonly signal: NodeJS.Signals) {
@@ -44,7 +45,7 @@ export class DemoRunner {
       this.io.out(`    ok  ${ms(performance.now() - t)}  ${detail}`);
       return value;
     } catch (err) {
-      this.io.out(`    FAILED  ${ms(performance.now() - t)}  ${messageOf(err)}`);
+      this.io.out(`    FAILED  ${ms(performance.now() - t)}  ${errorText(err)}`);
       throw this.interruptedBy ? new Interrupted(this.interruptedBy) : err;
     }
   }
@@ -67,7 +68,7 @@ export class DemoRunner {
         this.io.out(`    ok  ${ms(performance.now() - t)}  ${title}`);
       } catch (err) {
         allOk = false;
-        this.io.out(`    FAILED  ${ms(performance.now() - t)}  ${title}: ${messageOf(err)}`);
+        this.io.out(`    FAILED  ${ms(performance.now() - t)}  ${title}: ${errorText(err)}`);
       }
     }
     this.cleanups.length = 0;
@@ -83,6 +84,3 @@ function ms(value: number): string {
   return `${value.toFixed(1)} ms`;
 }
 
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

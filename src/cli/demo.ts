@@ -13,8 +13,9 @@ import { stringFlag } from "./args.js";
 import type { ApiNetwork, ApiNetworkCreated, ApiSandbox, ApiSandboxCreated } from "./api-types.js";
 import { ApiError, type ApiClient, seg } from "./client.js";
 import type { Command } from "./command.js";
-import { DemoRunner, Interrupted, messageOf } from "./demo-runner.js";
+import { DemoRunner, Interrupted } from "./demo-runner.js";
 import { execCaptured, spawnInNetns, waitExit } from "./netns-exec.js";
+import { errorText } from "../log/index.js";
 
 const CONTAINER_PORT = 80;
 
@@ -42,7 +43,7 @@ export const demoCommand: Command = {
       ctx.io.out(`demo succeeded`);
     } catch (err) {
       exitCode = err instanceof Interrupted ? 130 : 1;
-      if (!(err instanceof Interrupted)) ctx.io.err(`cnm: demo failed: ${messageOf(err)}`);
+      if (!(err instanceof Interrupted)) ctx.io.err(`cnm: demo failed: ${errorText(err)}`);
     } finally {
       // A second Ctrl-C during cleanup should not leave things half removed:
       // the handlers stay until cleanup is done (interrupt() ignores repeats).

@@ -12,6 +12,7 @@ import { resolveHost } from "./host.js";
 import { networkCommands } from "./network-commands.js";
 import { sandboxCommands } from "./sandbox-commands.js";
 import { clusterCommands } from "./cluster-commands.js";
+import { errorText } from "../log/index.js";
 
 export const VERSION = "0.1.0";
 
@@ -98,7 +99,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
       io.err(`cnm: ${err.message}`);
       return 1;
     }
-    io.err(`cnm: ${err instanceof Error ? err.message : String(err)}`);
+    io.err(`cnm: ${errorText(err)}`);
     return 1;
   } finally {
     client?.close();

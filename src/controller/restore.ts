@@ -10,6 +10,7 @@ import { GATEWAY_REQUEST } from "./ipam-allocation.js";
 import { addressSpaceOf, instantiateNetwork, releaseIfUnused } from "./network-ops.js";
 import { isClusterNetwork } from "./policy.js";
 import { joinLocked } from "./sandbox-ops.js";
+import { errorText } from "../log/index.js";
 
 /** What a restart found and did. */
 export interface RestoreReport {
@@ -25,8 +26,6 @@ export interface RestoreReport {
   /** Objects that could not be restored, with the reason; they stay in the store. */
   failed: string[];
 }
-
-const why = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
  * Rebuilds the controller from its store after a restart and reconciles the
@@ -48,7 +47,7 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
       await ctx.drivers.resolve(net.driver);
       await ctx.ipams.resolve(net.ipamDriver);
     } catch (err) {
-      report.failed.push(`network ${net.name}: driver "${net.driver}" or IPAM "${net.ipamDriver}" not available (${why(err)}); its record is kept`);
+      report.failed.push(`network ${net.name}: driver "${net.driver}" or IPAM "${net.ipamDriver}" not available (${errorText(err)}); its record is kept`);
       continue;
     }
     try {
@@ -61,7 +60,7 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
       ctx.networks.set(net.id, net);
       report.networks++;
     } catch (err) {
-      report.failed.push(`network ${net.name}: ${why(err)}`);
+      report.failed.push(`network ${net.name}: ${errorText(err)}`);
     }
   }
   /** Endpoints whose network is not back (e.g. its plugin is down): their sandboxes keep them for a later start. */
@@ -78,7 +77,7 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
       ctx.endpoints.set(ep);
       report.endpoints++;
     } catch (err) {
-      report.failed.push(`endpoint ${ep.name}: ${why(err)}`);
+      report.failed.push(`endpoint ${ep.name}: ${errorText(err)}`);
     }
   }
   for (const sb of sandboxes) {
@@ -86,7 +85,7 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
       await restoreSandbox(ctx, sb, report, awaiting);
       report.sandboxes++;
     } catch (err) {
-      report.failed.push(`sandbox ${sb.name}: ${why(err)}`);
+      report.failed.push(`sandbox ${sb.name}: ${errorText(err)}`);
     }
   }
   // Every endpoint is made by a connect, which joins it at once: one that no
@@ -100,13 +99,13 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
       await deleteEndpoint(ctx, ep);
       report.removed++;
     } catch (err) {
-      report.failed.push(`endpoint ${ep.name} (left by an interrupted connect): ${why(err)}`);
+      report.failed.push(`endpoint ${ep.name} (left by an interrupted connect): ${errorText(err)}`);
     }
   }
   // A cluster network whose endpoints here all went is released on this host.
   for (const nid of [...ctx.liveNetworks]) {
     const net = ctx.networks.get(nid);
-    if (net) await releaseIfUnused(ctx, net).catch((err) => report.failed.push(`network ${net.name}: ${why(err)}`));
+    if (net) await releaseIfUnused(ctx, net).catch((err) => report.failed.push(`network ${net.name}: ${errorText(err)}`));
   }
   return report;
 }
@@ -200,7 +199,7 @@ async function restoreSandbox(ctx: ControllerContext, sb: SandboxRecord, report:
       if (live) report.kept++;
       else report.rebuilt++;
     } catch (err) {
-      report.failed.push(`endpoint ${ep.name} in sandbox ${sb.name}: ${why(err)}`);
+      report.failed.push(`endpoint ${ep.name} in sandbox ${sb.name}: ${errorText(err)}`);
     }
   }
   // Saved with the sandbox, so the start that finds their network again joins them

@@ -1,5 +1,5 @@
 import { readCommandLine } from "../cmdline/index.js";
-import { stderrLogger } from "../log/index.js";
+import { errorText, stderrLogger } from "../log/index.js";
 import { parseDaemonArgs, USAGE } from "./config.js";
 import { purgeDaemon, startDaemon } from "./daemon.js";
 
@@ -13,7 +13,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       await purgeDaemon(config, log);
       return;
     } catch (err) {
-      log.error(`purge failed: ${err instanceof Error ? err.message : String(err)}`);
+      log.error(`purge failed: ${errorText(err)}`);
       process.exit(1);
     }
   }
@@ -22,7 +22,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   try {
     daemon = await startDaemon(config, log);
   } catch (err) {
-    log.error(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
+    log.error(`cannot start: ${errorText(err)}`);
     process.exit(1);
   }
   let stopping = false;
@@ -33,7 +33,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     daemon.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        log.error(`stop failed: ${err instanceof Error ? err.message : String(err)}`);
+        log.error(`stop failed: ${errorText(err)}`);
         process.exit(1);
       },
     );

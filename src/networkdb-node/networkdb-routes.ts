@@ -19,6 +19,7 @@ import {
 } from "./diagnostic-result.js";
 import { Base64Error, decodeStdBase64, encodeStdBase64 } from "../networkdb/wire/index.js";
 import type { TableWatches } from "./table-watches.js";
+import { errorText } from "../log/index.js";
 
 /** What a handler sees of a request: its path and its form (query and url-encoded body, as Go's r.Form). */
 export interface CommandRequest {
@@ -62,10 +63,6 @@ function params(form: URLSearchParams, ...names: string[]): string[] | null {
 /** `unsafe` in the form: values travel as plain text instead of base64. */
 function isUnsafe(form: URLSearchParams): boolean {
   return form.has("unsafe");
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

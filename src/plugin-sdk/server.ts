@@ -4,6 +4,7 @@ import type { Capability, Driver } from "../driverapi/index.js";
 import { DiscoveryType } from "../driverapi/index.js";
 import type { Ipam } from "../ipamapi/index.js";
 import { str, stringsOf, ipamDataOf, networkOptionsOf, endpointOptionsOf, RequestInterface, JoinAnswer } from "./translate.js";
+import { errorText } from "../log/index.js";
 
 type Json = Record<string, unknown>;
 type Handler = (body: Json) => Promise<Json>;
@@ -86,7 +87,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, handlers: Map<s
     onCall?.(method);
   } catch (err) {
     onCall?.(method, err);
-    reply(500, { Err: err instanceof Error ? err.message : String(err) });
+    reply(500, { Err: errorText(err) });
   }
 }
 

@@ -23,6 +23,7 @@ import { EtcdProcess } from "./etcd.js";
 import { leftoversOf, namespacesOf, type Leftovers, type TestbedFootprint } from "./leftovers.js";
 import { TestbedHost } from "./testbed-host.js";
 import { attachToUnderlay, createUnderlay, deleteNamespace, underlayAddress } from "./underlay.js";
+import { errorText } from "../log/index.js";
 
 export interface TestbedOptions {
   /** Number of hosts, 1-243. */
@@ -203,7 +204,7 @@ export class Testbed {
       try {
         await step();
       } catch (err) {
-        errors.push(new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`));
+        errors.push(new Error(`${what}: ${errorText(err)}`));
       }
     };
     await forEachLimited(this.hosts, this.concurrency, (h) =>

@@ -1,5 +1,6 @@
 import type { SandboxRecord } from "../../controllerapi/index.js";
 import type { EmbeddedResolver, ResolverOptions, ResolverRecords, Upstream } from "../../resolver/contract.js";
+import { errorText } from "../../log/index.js";
 
 /** Starts a resolver in a sandbox's namespace (src/resolver's startResolver on Linux). */
 export type ResolverFactory = (options: ResolverOptions) => Promise<EmbeddedResolver>;
@@ -7,7 +8,7 @@ export type ResolverFactory = (options: ResolverOptions) => Promise<EmbeddedReso
 /** A sandbox's resolver could not start: the sandbox keeps plain nameservers. */
 export class ResolverStartError extends Error {
   constructor(sandbox: string, cause: unknown) {
-    super(`embedded DNS of sandbox ${sandbox} not started: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`embedded DNS of sandbox ${sandbox} not started: ${errorText(cause)}`, { cause });
     this.name = "ResolverStartError";
   }
 }

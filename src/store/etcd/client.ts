@@ -7,7 +7,7 @@
 import { ExponentialBackoff, handleWhen, noop, retry } from "cockatiel";
 import { Etcd3, isRecoverableError, type IRangeRequest, type IRangeResponse, type ITxnRequest, type ITxnResponse } from "etcd3";
 import { InvalidParameterError, UnavailableError } from "../../errors.js";
-import { quietLogger, type Logger } from "../../log/index.js";
+import { errorText, quietLogger, type Logger } from "../../log/index.js";
 
 export interface ClusterStoreOptions {
   /** Prefix of every key cnm writes; default "/cnm/v1/". Tests use a unique one. */
@@ -92,7 +92,7 @@ export class ClusterStore {
 
   unavailable(err: unknown): UnavailableError {
     if (err instanceof UnavailableError) return err;
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorText(err);
     return new UnavailableError(`cluster store ${this.url} is unreachable: ${reason}`, { cause: err });
   }
 
