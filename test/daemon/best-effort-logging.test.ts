@@ -4,13 +4,13 @@ import { fastifyLogger } from "../../src/api/index.js";
 import { networkDBClusterBackend } from "../../src/daemon/cluster-backend.js";
 import { decodePeerRecord, PEER_TABLE } from "../../src/drivers/overlay/index.js";
 import type { Logger } from "../../src/log/index.js";
+import { collectingLogger } from "../log-lines.js";
 import type { NetworkDB, TableElem } from "../../src/networkdb/index.js";
 
 /** A Logger that keeps "level message" lines. */
 function collecting(): { log: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (msg: string) => lines.push(`${level} ${msg}`);
-  return { log: { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") }, lines };
+  const log = collectingLogger();
+  return { log, lines: log.lines };
 }
 
 describe("best-effort steps say what failed", () => {

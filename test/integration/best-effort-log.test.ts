@@ -3,18 +3,12 @@
 // which object.
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { Controller, LocalAgent, type Logger } from "../../src/index.js";
+import { Controller, LocalAgent } from "../../src/index.js";
 import { DefaultIpam } from "../../src/ipam/index.js";
 import { LinuxOsl } from "../../src/osl/linux-osl.js";
 import { GossipingDriver } from "./gossiping-driver.js";
 import { sweep, uniquePrefix } from "./helpers.js";
-
-/** Keeps every line, with its level. */
-function collectingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (msg: string) => void lines.push(`${level} ${msg}`);
-  return { lines, error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") };
-}
+import { collectingLogger } from "../log-lines.js";
 
 /** A cluster agent that cannot delete entries (the gossip is away). */
 class AgentThatCannotDelete extends LocalAgent {

@@ -4,6 +4,7 @@ import type { GlobalNetworkChange } from "../../src/controllerapi/index.js";
 import { ConflictError, ForbiddenError, NotFoundError } from "../../src/errors.js";
 import { EtcdGlobalStore } from "../../src/store/etcd/global-store.js";
 import { Relay, etcdFixture, networkRecord, waitUntil } from "./helpers.js";
+import { collectingLogger } from "../log-lines.js";
 
 const fx = etcdFixture();
 
@@ -105,11 +106,11 @@ describe("EtcdGlobalStore", () => {
 
   it("a record no cnm can read, and a listener that throws, are logged by name and do not stop the watch", async () => {
     const root = fx.newRoot();
-    const lines: string[] = [];
-    const at = (level: string) => (msg: string) => lines.push(`${level} ${msg}`);
+    const logger = collectingLogger();
+    const lines = logger.lines;
     const raw = await fx.connect(root);
     const a = new EtcdGlobalStore(raw);
-    const b = new EtcdGlobalStore(await fx.connect(root, undefined, { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") }));
+    const b = new EtcdGlobalStore(await fx.connect(root, undefined, logger));
     const changes: GlobalNetworkChange[] = [];
     const watch = await b.watchNetworks((c) => {
       if (c.type === "put" && c.record.name === "trips-the-listener") throw new Error("listener bug");

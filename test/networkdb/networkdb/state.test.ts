@@ -13,11 +13,12 @@ import { compoundMessageSize, compoundPartSize } from "../../../src/networkdb/co
 import { randomPeers } from "../../../src/networkdb/context.js";
 import { packCompounds } from "../../../src/networkdb/datagram.js";
 import { LamportClock } from "../../../src/networkdb/lamport.js";
-import { nullLogger, seededRandom, type Logger, type Node } from "../../../src/networkdb/memberlist/index.js";
+import { nullLogger, seededRandom, type Node } from "../../../src/networkdb/memberlist/index.js";
 import { Networks } from "../../../src/networkdb/networks.js";
 import { ClusterNodes } from "../../../src/networkdb/nodes.js";
 import { TableStore, storedValue, valueBytes, type TableEntry } from "../../../src/networkdb/tables.js";
 import { WatchHub, type WatchEvent } from "../../../src/networkdb/watch.js";
+import { collectingLogger } from "../../log-lines.js";
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -309,9 +310,8 @@ describe("watch hub", () => {
   });
 
   it("logs a listener that throws, naming the event, and still delivers to the others", async () => {
-    const lines: string[] = [];
-    const collect = (level: string) => (msg: string) => lines.push(`${level} ${msg}`);
-    const logger: Logger = { debug: collect("debug"), info: collect("info"), warn: collect("warn"), error: collect("error") };
+    const logger = collectingLogger();
+    const lines = logger.lines;
     const hub = new WatchHub(logger);
     const seen: string[] = [];
     hub.watch({ table: "t" }, () => {
