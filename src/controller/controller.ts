@@ -3,6 +3,8 @@ import type {
   ClusterAgent,
   ConnectRequest,
   EndpointRecord,
+  EngineEndpointRequest,
+  EngineJoinRequest,
   GlobalStore,
   NetworkCreateRequest,
   NetworkRecord,
@@ -26,6 +28,16 @@ import { ServiceRecords } from "./dns/service-records.js";
 import { DriverRegistry, type DriverLoader } from "./driver-registry.js";
 import { createEndpoint, deleteEndpoint, deleteLeftEndpoint } from "./endpoint-ops.js";
 import { EndpointTable } from "./endpoint-table.js";
+import {
+  engineJoin,
+  engineLeave,
+  programEngineConnectivity,
+  releaseAddress,
+  reserveAddress,
+  revokeEngineConnectivity,
+  setEngineNames,
+  type EngineJoinAnswer,
+} from "./engine-ops.js";
 import { reconcileDefaultGateway } from "./gateway-network.js";
 import { IpamRegistry, type IpamLoader } from "./ipam-registry.js";
 import { KeyedMutex } from "./keyed-mutex.js";
@@ -278,6 +290,70 @@ export class Controller {
     await reconcileDefaultGateway(this.ctx, sb);
   }
 
+  // Engines: a container engine that owns its sandboxes (dockerd through Docker's plugin protocol), see engine-ops.ts
+
+  /** Reserves an address of the network for an engine (Docker's RequestAddress); returned with the pool's prefix. */
+  async reserveAddress(networkRef: string, req: { v6: boolean; preferred?: string }): Promise<string> {
+    return reserveAddress(this.ctx, this.networkRecord(networkRef), req);
+  }
+
+  /** Releases an engine's reservation; false (and nothing done) when an endpoint or the network holds the address. */
+  async releaseAddress(networkRef: string, address: string): Promise<boolean> {
+    return releaseAddress(this.ctx, this.networkRecord(networkRef), address);
+  }
+
+  /** An endpoint for an engine's container, on addresses the engine reserved (Docker's CreateEndpoint). */
+  async createEngineEndpoint(networkRef: string, req: EngineEndpointRequest): Promise<EndpointView> {
+    const net = this.networkRecord(networkRef);
+    const ep = await createEndpoint(this.ctx, net, {
+      id: req.id,
+      name: req.name,
+      ...(req.ipv4Address ? { ipv4Address: req.ipv4Address } : {}),
+      ...(req.ipv6Address ? { ipv6Address: req.ipv6Address } : {}),
+      ...(req.macAddress ? { macAddress: req.macAddress } : {}),
+      portBindings: req.portBindings ?? [],
+      driverOpts: req.driverOpts ?? {},
+      addressesHeldByEngine: true,
+    });
+    return { endpoint: snapshot(ep), network: snapshot(net) };
+  }
+
+  /** Joins an endpoint to an engine's sandbox; the interface waits in the host's namespace for the engine to move. */
+  async engineJoin(endpointId: string, req: EngineJoinRequest): Promise<EngineJoinAnswer> {
+    return engineJoin(this.ctx, this.endpointRecord(endpointId), req);
+  }
+
+  async engineLeave(endpointId: string): Promise<void> {
+    await engineLeave(this.ctx, this.endpointRecord(endpointId));
+  }
+
+  async programEngineConnectivity(endpointId: string): Promise<void> {
+    await programEngineConnectivity(this.ctx, this.endpointRecord(endpointId));
+  }
+
+  async revokeEngineConnectivity(endpointId: string): Promise<void> {
+    await revokeEngineConnectivity(this.ctx, this.endpointRecord(endpointId));
+  }
+
+  /** Deletes an engine's endpoint, leaving its sandbox first if the engine did not. */
+  async deleteEngineEndpoint(endpointId: string): Promise<void> {
+    const ep = this.endpointRecord(endpointId);
+    if (ep.sandboxId) await engineLeave(this.ctx, ep);
+    await deleteLeftEndpoint(this.ctx, ep);
+  }
+
+  /** The names an engine's container answers to on the endpoint's network, learnt from the engine. */
+  async setEngineNames(endpointId: string, names: readonly string[]): Promise<void> {
+    await setEngineNames(this.ctx, this.endpointRecord(endpointId), names);
+  }
+
+  /** An endpoint by id, with its network; undefined when there is none. */
+  endpoint(endpointId: string): EndpointView | undefined {
+    const ep = this.ctx.endpoints.get(endpointId);
+    const net = ep && this.ctx.networks.get(ep.networkId);
+    return ep && net ? { endpoint: snapshot(ep), network: snapshot(net) } : undefined;
+  }
+
   /** Removes every sandbox and network this controller made (a full teardown, not a restart). */
   async destroyAll(): Promise<void> {
     for (const sb of [...this.ctx.sandboxes.values()]) await deleteSandbox(this.ctx, sb);
@@ -300,6 +376,12 @@ export class Controller {
 
   private networkRecord(ref: string): NetworkRecord {
     return resolveRef("network", ref, this.ctx.networks.values());
+  }
+
+  private endpointRecord(id: string): EndpointRecord {
+    const ep = this.ctx.endpoints.get(id);
+    if (!ep) throw new NotFoundError(`endpoint ${id} not found`);
+    return ep;
   }
 
   private sandboxRecord(ref: string): SandboxRecord {

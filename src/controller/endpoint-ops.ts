@@ -7,7 +7,8 @@ import { errorText, type Logger } from "../log/index.js";
 import { bestEffort } from "./best-effort.js";
 import type { ControllerContext } from "./context.js";
 import { EndpointInterfaceInfo, type InterfaceState } from "./endpoint-info.js";
-import { newId, validateName } from "./ids.js";
+import { newId, printable, validateName } from "./ids.js";
+import { grantHolding } from "./ipam-allocation.js";
 import { ensureLive, releaseIfUnused } from "./network-ops.js";
 import { isClusterNetwork } from "./policy.js";
 
@@ -23,7 +24,7 @@ import { isClusterNetwork } from "./policy.js";
 export async function createEndpoint(
   ctx: ControllerContext,
   net: NetworkRecord,
-  req: ConnectRequest & { name: string; portBindings?: readonly PortBinding[] },
+  req: ConnectRequest & { id?: string; name: string; portBindings?: readonly PortBinding[]; addressesHeldByEngine?: boolean },
 ): Promise<EndpointRecord> {
   const nameError = validateName("endpoint", req.name);
   if (nameError) throw new InvalidParameterError(nameError);
@@ -31,6 +32,8 @@ export async function createEndpoint(
     throw new InvalidParameterError(`network ${net.name} has no IPv6: cannot assign ${req.ipv6Address}`);
   }
   if (!ctx.networks.has(net.id) || ctx.deletingNetworks.has(net.id)) throw new NotFoundError(`network ${net.name} not found`);
+  if (req.id !== undefined && !/^[0-9a-f]{64}$/.test(req.id)) throw new InvalidParameterError(`endpoint id "${printable(req.id)}" is not 64 hex digits`);
+  if (req.id !== undefined && ctx.endpoints.has(req.id)) throw new ConflictError(`endpoint ${req.id} already exists`);
   const sameName = ctx.endpoints.named(net.id, req.name);
   if (sameName && ctx.pendingDeletions.has(sameName.id)) await finishPendingDeletion(ctx, sameName);
   if (ctx.claims.hasEndpoint(net.id, req.name) || ctx.endpoints.named(net.id, req.name)) {
@@ -40,7 +43,7 @@ export async function createEndpoint(
   try {
     const { ipam, capability } = ctx.ipams.get(net.ipamDriver);
     const rec: EndpointRecord = {
-      id: newId(),
+      id: req.id ?? newId(),
       name: req.name,
       networkId: net.id,
       portBindings: req.portBindings ?? [],
@@ -52,14 +55,16 @@ export async function createEndpoint(
     if (capability.requiresMACAddress && !rec.mac) rec.mac = randomLocalMac();
     const addressOptions = capability.requiresMACAddress ? { [MacAddressOption]: rec.mac! } : undefined;
     try {
-      if (net.ipv4.length > 0) {
+      if (req.addressesHeldByEngine) {
+        adoptEngineAddresses(net, rec, req);
+      } else if (net.ipv4.length > 0) {
         const got = await allocateFrom(ipam, net.ipv4, req.ipv4Address, net.name, addressOptions);
         rec.address = got.address;
         rec.poolIdV4 = got.poolId;
       } else if (req.ipv4Address) {
         throw new InvalidParameterError(`network ${net.name} manages no addresses: cannot assign ${req.ipv4Address}`);
       }
-      if (net.ipv6.length > 0) {
+      if (!req.addressesHeldByEngine && net.ipv6.length > 0) {
         const got = await allocateFrom(ipam, net.ipv6, req.ipv6Address, net.name, addressOptions);
         rec.addressIPv6 = got.address;
         rec.poolIdV6 = got.poolId;
@@ -111,6 +116,30 @@ export async function createEndpoint(
   }
 }
 
+/**
+ * Takes the addresses an engine reserved (Controller.reserveAddress) as the
+ * endpoint's, without asking IPAM again: each must lie in one of the network's
+ * pools, whose id is kept so a restart can replay it.
+ */
+function adoptEngineAddresses(net: NetworkRecord, rec: EndpointRecord, req: { ipv4Address?: string; ipv6Address?: string }): void {
+  rec.addressesHeldByEngine = true;
+  for (const [address, grants, v6] of [
+    [req.ipv4Address, net.ipv4, false],
+    [req.ipv6Address, net.ipv6, true],
+  ] as const) {
+    if (!address) continue;
+    const held = grantHolding(grants, address);
+    if (!held) throw new InvalidParameterError(`address ${address} is in no subnet of network ${net.name}`);
+    if (v6) {
+      rec.addressIPv6 = held.cidr;
+      rec.poolIdV6 = held.grant.poolId;
+    } else {
+      rec.address = held.cidr;
+      rec.poolIdV4 = held.grant.poolId;
+    }
+  }
+}
+
 /** Tries each pool in order, as libnetwork does; a preferred address must fall in one of them. */
 async function allocateFrom(
   ipam: Ipam,
@@ -141,6 +170,8 @@ async function allocateFrom(
  * is thrown; otherwise it is logged, as on undo paths.
  */
 async function releaseHeldAddresses(log: Logger, ipam: Ipam, rec: EndpointRecord, strict: boolean): Promise<void> {
+  // An engine's reservations are the engine's to release (Docker's ReleaseAddress).
+  if (rec.addressesHeldByEngine) return;
   const step = (address: string, f: () => Promise<void>) => (strict ? f() : bestEffort(log, `releasing address ${address} of endpoint ${rec.name}`, f));
   const { poolIdV4, address, poolIdV6, addressIPv6 } = rec;
   if (poolIdV4 && address) {

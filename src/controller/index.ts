@@ -18,6 +18,7 @@
  */
 export { Controller, type ControllerOptions, type EndpointView, type SandboxView } from "./controller.js";
 export type { RestoreReport } from "./restore.js";
+export type { EngineJoinAnswer } from "./engine-ops.js";
 export type { DriverLoader, RegisteredDriver } from "./driver-registry.js";
 export type { IpamLoader, RegisteredIpam } from "./ipam-registry.js";
 export { ResolverStartError, type ResolverFactory } from "./dns/sandbox-resolvers.js";

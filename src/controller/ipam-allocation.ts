@@ -104,3 +104,17 @@ export async function releasePools(log: Logger, ipam: Ipam, grants: readonly Ipa
     await bestEffort(log, `releasing pool ${g.pool}`, () => ipam.releasePool(g.poolId));
   }
 }
+
+/**
+ * The grant whose pool holds the address (bare or CIDR), and the address with
+ * that pool's prefix length; undefined when no pool holds it.
+ */
+export function grantHolding(grants: readonly IpamGrant[], address: string): { grant: IpamGrant; cidr: string } | undefined {
+  const ip = parseIpValue(cidrAddress(address));
+  if (!ip) return undefined;
+  for (const grant of grants) {
+    const prefix = tryParsePrefix(grant.pool);
+    if (prefix && prefixContainsIp(prefix, ip)) return { grant, cidr: `${cidrAddress(address)}/${grant.pool.split("/")[1]}` };
+  }
+  return undefined;
+}

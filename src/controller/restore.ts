@@ -9,7 +9,7 @@ import { deleteEndpoint } from "./endpoint-ops.js";
 import { GATEWAY_REQUEST } from "./ipam-allocation.js";
 import { addressSpaceOf, instantiateNetwork, releaseIfUnused } from "./network-ops.js";
 import { isClusterNetwork } from "./policy.js";
-import { joinLocked } from "./sandbox-ops.js";
+import { joinLocked, programExternalConnectivity } from "./sandbox-ops.js";
 import { errorText } from "../log/index.js";
 
 /** What a restart found and did. */
@@ -169,6 +169,7 @@ async function replayAddresses(ctx: ControllerContext, net: NetworkRecord, ep: E
 }
 
 async function restoreSandbox(ctx: ControllerContext, sb: SandboxRecord, report: RestoreReport, awaiting: ReadonlySet<string>): Promise<void> {
+  if (sb.engine !== undefined) return restoreEngineSandbox(ctx, sb, report, awaiting);
   const survived = sb.useHostNetwork || existsSync(sb.key);
   if (!survived) {
     const name = sb.key.slice(sb.key.lastIndexOf("/") + 1);
@@ -205,5 +206,50 @@ async function restoreSandbox(ctx: ControllerContext, sb: SandboxRecord, report:
   // Saved with the sandbox, so the start that finds their network again joins them
   // rather than taking them for what an interrupted connect left.
   sb.endpoints.push(...kept);
+  await ctx.store.putSandbox(sb);
+}
+
+/**
+ * An engine's sandbox: its namespace is the engine's (cnm may not even see
+ * it), so each join is replayed as a restore and the driver finds the
+ * interface by its host end; a join whose interface is gone (its container
+ * died while cnm was away) fails, and its endpoint is then swept. The engine
+ * asks for published ports only once, so the ports of its way out are
+ * programmed again here.
+ */
+async function restoreEngineSandbox(ctx: ControllerContext, sb: SandboxRecord, report: RestoreReport, awaiting: ReadonlySet<string>): Promise<void> {
+  ctx.sandboxes.set(sb.id, sb);
+  const joined = sb.endpoints
+    .map((id) => ctx.endpoints.get(id))
+    .filter((e): e is EndpointRecord => e?.join !== undefined)
+    .sort((a, b) => a.join!.order - b.join!.order);
+  const kept = sb.endpoints.filter((id) => awaiting.has(id));
+  const wayOut = sb.gatewayEndpoint;
+  sb.endpoints = [];
+  delete sb.gatewayEndpoint;
+  for (const ep of joined) {
+    const previous = ep.join!;
+    delete ep.join;
+    delete ep.sandboxId;
+    try {
+      await joinLocked(ctx, sb, ep, { priority: previous.priority, order: previous.order, previous });
+      report.kept++;
+    } catch (err) {
+      report.failed.push(`endpoint ${ep.name} in sandbox ${sb.name}: ${errorText(err)}`);
+    }
+  }
+  const gateway = wayOut ? ctx.endpoints.get(wayOut) : undefined;
+  if (gateway?.sandboxId === sb.id) {
+    await programExternalConnectivity(ctx, sb, gateway).catch((err: unknown) =>
+      report.failed.push(`published ports of endpoint ${gateway.name} in sandbox ${sb.name}: ${errorText(err)}`),
+    );
+  }
+  sb.endpoints.push(...kept);
+  if (sb.endpoints.length === 0) {
+    // Every container of this sandbox went while cnm was away.
+    ctx.sandboxes.delete(sb.id);
+    await ctx.store.deleteSandbox(sb.id);
+    return;
+  }
   await ctx.store.putSandbox(sb);
 }

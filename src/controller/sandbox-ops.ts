@@ -6,6 +6,7 @@ import { bestEffort } from "./best-effort.js";
 import { publishEntries, withdrawEntries } from "./cluster/network-gossip.js";
 import type { ControllerContext } from "./context.js";
 import { nameRecordOf, sandboxRecords, upstreamsOf } from "./dns/sandbox-dns.js";
+import type { NameRecord } from "./dns/service-records.js";
 import { hostResolvConf, removeSandboxFiles, updateHosts, updateResolvConf, writeSandboxFiles } from "./dns/sandbox-files.js";
 import { encodeServiceRecord, SERVICE_TABLE } from "./dns/service-table.js";
 import { deleteLeftEndpoint } from "./endpoint-ops.js";
@@ -72,7 +73,8 @@ export async function deleteSandbox(ctx: ControllerContext, sb: SandboxRecord): 
     if (!ctx.sandboxes.has(sb.id)) return [];
     // Its sockets hold the namespace: closed first, so the namespace really goes.
     await ctx.resolvers.stop(sb.id);
-    if (!sb.useHostNetwork) await ctx.osl.destroySandbox(sb.key);
+    // An engine's namespace is the engine's to remove.
+    if (!sb.useHostNetwork && sb.engine === undefined) await ctx.osl.destroySandbox(sb.key);
     const eps: EndpointRecord[] = [];
     for (const eid of [...sb.endpoints].reverse()) {
       const ep = ctx.endpoints.get(eid);
@@ -131,14 +133,20 @@ export async function joinLocked(ctx: ControllerContext, sb: SandboxRecord, ep: 
   }
   const { driver } = ctx.drivers.get(net.driver);
   const result = emptyJoinResult();
-  const restore = mode.liveIfName !== undefined;
+  const engine = sb.engine !== undefined;
+  // An engine's sandbox cannot be looked into: a restore trusts the driver to find its interface.
+  const restore = mode.liveIfName !== undefined || (engine && mode.previous !== undefined);
   if (restore && mode.previous && !driver.isBuiltIn()) {
     // A plugin cannot be told a join is a restore (the protocol has no such
     // field) and would make its interface again: as Docker, it is not asked;
     // the join it answered before the restart stands.
     replayJoin(result, mode.previous);
   } else {
-    await driver.join(net.id, ep.id, sb.key, new EndpointJoinInfo(result), { driverOpts: ep.driverOpts, restore });
+    await driver.join(net.id, ep.id, sb.key, new EndpointJoinInfo(result), {
+      driverOpts: ep.driverOpts,
+      restore,
+      ...(engine ? { engineMovesInterface: true } : {}),
+    });
   }
   const undo: { what: string; step: () => unknown }[] = [{ what: `the ${net.driver} driver's leave`, step: () => driver.leave(net.id, ep.id) }];
   const named = servesNames(net);
@@ -152,7 +160,10 @@ export async function joinLocked(ctx: ControllerContext, sb: SandboxRecord, ep: 
     };
     if (result.gateway) record.gateway = result.gateway;
     if (result.gatewayIPv6) record.gatewayIPv6 = result.gatewayIPv6;
-    if (mode.liveIfName !== undefined) {
+    if (engine) {
+      // The engine moves and configures the interface itself, once its namespace exists.
+      if (result.srcName && result.dstPrefix) record.engineInterface = { srcName: result.srcName, dstPrefix: result.dstPrefix };
+    } else if (mode.liveIfName !== undefined) {
       record.ifName = mode.liveIfName;
     } else if (result.srcName && result.dstPrefix) {
       const ifName = nextInterfaceName(ctx, sb, result.dstPrefix);
@@ -179,32 +190,42 @@ export async function joinLocked(ctx: ControllerContext, sb: SandboxRecord, ep: 
         sb.endpoints = sb.endpoints.filter((id) => id !== ep.id);
       },
     });
-    await applyGateway(ctx, sb);
+    // An engine chooses its sandbox's gateway and asks for external connectivity itself.
+    if (!engine) await applyGateway(ctx, sb);
     if (named) {
       const names = nameRecordOf(sb, ep);
       ctx.serviceRecords.set(net.id, ep.id, names);
       undo.push({ what: "forgetting its name record", step: () => ctx.serviceRecords.delete(net.id, ep.id) });
-      // Docker's name record: how the other hosts' resolvers learn this endpoint (IPv4 only, as Docker's).
-      if (names.ipv4) {
-        const value = encodeServiceRecord({ name: sb.name, endpointIp: names.ipv4, taskAliases: names.names.slice(1) });
-        result.tableEntries.push({ table: SERVICE_TABLE, key: ep.id, value });
-      }
+      const entry = serviceEntryOf(ep, names);
+      if (entry) result.tableEntries.push(entry);
     }
     // Local-scope networks have no cluster to publish to: their entries go nowhere.
     if (gossips(net)) {
       undo.push({ what: "withdrawing its table entries", step: () => withdrawEntries(ctx, net, ep.name, record.tableEntries) });
       await publishEntries(ctx, net, result.tableEntries, (entry) => record.tableEntries.push(entry));
     }
-    updateHosts(ctx.runDir, sb, joinedEndpoints(ctx, sb));
+    if (!engine) updateHosts(ctx.runDir, sb, joinedEndpoints(ctx, sb));
     await ctx.store.putEndpoint(ep);
     await ctx.store.putSandbox(sb);
   } catch (err) {
     const undoing = `undoing the join of endpoint ${ep.name} to sandbox ${sb.name}`;
     for (const { what, step } of undo.reverse()) await bestEffort(ctx.log, `${undoing}: ${what}`, step);
-    await bestEffort(ctx.log, `${undoing}: choosing the gateway again`, () => applyGateway(ctx, sb));
+    if (!engine) await bestEffort(ctx.log, `${undoing}: choosing the gateway again`, () => applyGateway(ctx, sb));
     throw err;
   }
-  if (named && !sb.useHostNetwork) await startResolver(ctx, sb);
+  if (named && !sb.useHostNetwork && !engine) await startResolver(ctx, sb);
+}
+
+/**
+ * Docker's name record of an endpoint, as the service table carries it: how
+ * the other hosts' resolvers learn it (IPv4 only, as Docker's). None while
+ * the endpoint has no name yet (an engine's container before the engine
+ * told its name).
+ */
+export function serviceEntryOf(ep: EndpointRecord, names: NameRecord): { table: string; key: string; value: Uint8Array } | undefined {
+  const [name, ...aliases] = names.names;
+  if (!names.ipv4 || name === undefined) return undefined;
+  return { table: SERVICE_TABLE, key: ep.id, value: encodeServiceRecord({ name, endpointIp: names.ipv4, taskAliases: aliases }) };
 }
 
 /** The sandbox's embedded DNS, at its first network that serves names; resolv.conf then points at it. */
@@ -216,6 +237,10 @@ async function startResolver(ctx: ControllerContext, sb: SandboxRecord): Promise
 }
 
 function replayJoin(result: JoinResult, previous: JoinRecord): void {
+  if (previous.engineInterface) {
+    result.srcName = previous.engineInterface.srcName;
+    result.dstPrefix = previous.engineInterface.dstPrefix;
+  }
   if (previous.gateway) result.gateway = previous.gateway;
   if (previous.gatewayIPv6) result.gatewayIPv6 = previous.gatewayIPv6;
   result.staticRoutes.push(...previous.staticRoutes);
@@ -257,7 +282,7 @@ async function leaveLocked(ctx: ControllerContext, sb: SandboxRecord, ep: Endpoi
     delete ep.join;
     delete ep.sandboxId;
     sb.endpoints = sb.endpoints.filter((id) => id !== ep.id);
-    if (!opts.sandboxGone) {
+    if (!opts.sandboxGone && sb.engine === undefined) {
       await applyGateway(ctx, sb);
       updateHosts(ctx.runDir, sb, joinedEndpoints(ctx, sb));
     }
@@ -309,16 +334,23 @@ export async function applyGateway(ctx: ControllerContext, sb: SandboxRecord): P
       await ctx.osl.setGateway(sb.key, undefined);
     }
   }
-  if (chosen) {
-    sb.gatewayEndpoint = chosen.id;
-    const cnet = ctx.networks.get(chosen.networkId)!;
-    const driver = ctx.drivers.get(cnet.driver).driver;
-    await driver.programExternalConnectivity(cnet.id, chosen.id, {
-      portBindings: bindingsToProgram(chosen),
-      driverOpts: chosen.driverOpts,
-    });
-    if (chosen.portBindings.length > 0) chosen.hostPorts = hostPortsOf(chosen, await driver.endpointOperInfo(cnet.id, chosen.id));
-  } else {
-    delete sb.gatewayEndpoint;
-  }
+  if (chosen) await programExternalConnectivity(ctx, sb, chosen);
+  else delete sb.gatewayEndpoint;
+}
+
+/**
+ * Makes the endpoint the sandbox's way out: its driver publishes its ports
+ * (the host ports it had before, after a restart), and which host port each
+ * got is kept.
+ */
+export async function programExternalConnectivity(ctx: ControllerContext, sb: SandboxRecord, ep: EndpointRecord): Promise<void> {
+  sb.gatewayEndpoint = ep.id;
+  const net = ctx.networks.get(ep.networkId);
+  if (!net) throw new NotFoundError(`network ${ep.networkId} of endpoint ${ep.name} not found`);
+  const driver = ctx.drivers.get(net.driver).driver;
+  await driver.programExternalConnectivity(net.id, ep.id, {
+    portBindings: bindingsToProgram(ep),
+    driverOpts: ep.driverOpts,
+  });
+  if (ep.portBindings.length > 0) ep.hostPorts = hostPortsOf(ep, await driver.endpointOperInfo(net.id, ep.id));
 }

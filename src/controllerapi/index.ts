@@ -5,7 +5,7 @@
  * store/ and cluster/ implement them without importing the controller.
  */
 export type { NetworkRecord, EndpointRecord, SandboxRecord, JoinRecord, IpamConfig, IpamGrant } from "./records.js";
-export type { NetworkCreateRequest, SandboxCreateRequest, ConnectRequest } from "./requests.js";
+export type { NetworkCreateRequest, SandboxCreateRequest, ConnectRequest, EngineEndpointRequest, EngineJoinRequest } from "./requests.js";
 export type { StateStore } from "./state-store.js";
 export type { GlobalStore, GlobalNetworkChange, GlobalEndpoint } from "./global-store.js";
 export type { ClusterAgent, TableListener } from "./cluster-agent.js";

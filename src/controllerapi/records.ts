@@ -69,6 +69,18 @@ export interface EndpointRecord {
   /** Set while joined to a sandbox. */
   sandboxId?: string;
   join?: JoinRecord;
+  /**
+   * The addresses were reserved by a container engine before it asked for the
+   * endpoint (Docker's IPAM calls come first): the engine releases them, not
+   * the endpoint's deletion.
+   */
+  addressesHeldByEngine?: boolean;
+  /**
+   * For an engine's container, the names it answers to on the network (the
+   * container's name, its aliases), once the engine told them: the protocol
+   * that made the endpoint carries none.
+   */
+  engineNames?: string[];
 }
 
 export interface JoinRecord {
@@ -84,6 +96,8 @@ export interface JoinRecord {
   priority: number;
   /** Monotonic join sequence within the sandbox. */
   order: number;
+  /** For an engine's sandbox: the interface the driver left in the host's namespace, and the prefix of its name inside. */
+  engineInterface?: { srcName: string; dstPrefix: string };
 }
 
 export interface SandboxRecord {
@@ -104,4 +118,13 @@ export interface SandboxRecord {
   gatewayEndpoint?: string;
   joinCounter: number;
   readonly useHostNetwork: boolean;
+  /**
+   * The container engine that owns this sandbox (e.g. "docker"): the engine
+   * makes and removes its namespace, moves the interfaces in and configures
+   * them, and chooses its gateway. cnm records the joins, makes the drivers'
+   * interfaces in the host's namespace, and keeps the cluster's tables. Key is
+   * the engine's name for the namespace (Docker's SandboxKey), which may not
+   * exist yet and which cnm never enters. Absent: a sandbox cnm owns.
+   */
+  readonly engine?: string;
 }

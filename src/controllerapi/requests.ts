@@ -52,3 +52,28 @@ export interface ConnectRequest {
   readonly gatewayPriority?: number;
   readonly driverOpts?: Readonly<Record<string, string>>;
 }
+
+/**
+ * An endpoint for a container engine's container (Docker's CreateEndpoint):
+ * the addresses were reserved before by the engine (Controller.reserveAddress)
+ * and stay the engine's to release.
+ */
+export interface EngineEndpointRequest {
+  /** The engine's id of the endpoint (64 hex digits), taken as cnm's so the engine's later calls name it directly. */
+  readonly id: string;
+  readonly name: string;
+  /** CIDR or bare address, reserved on this network. */
+  readonly ipv4Address?: string;
+  readonly ipv6Address?: string;
+  readonly macAddress?: string;
+  readonly portBindings?: readonly PortBinding[];
+  readonly driverOpts?: Readonly<Record<string, string>>;
+}
+
+/** A join for a container engine (Docker's Join): the sandbox is the engine's. */
+export interface EngineJoinRequest {
+  /** The engine's name, e.g. "docker". */
+  readonly engine: string;
+  /** The engine's key of the sandbox (Docker's SandboxKey): one sandbox per key. */
+  readonly sandboxKey: string;
+}

@@ -42,6 +42,16 @@ export interface JoinOptions {
    * contract calls from the controller's records.)
    */
   readonly restore?: boolean;
+  /**
+   * The sandbox belongs to a container engine (dockerd) that moves the
+   * interface into its namespace itself, and may not have made that namespace
+   * yet: make the container's end in this host's namespace (the engine's),
+   * under the name the join answers, and leave it there. It comes back to the
+   * host's namespace after leave; deleteEndpoint removes it. With restore, an
+   * interface that is gone is not made again (its container is gone): the
+   * join fails with NotFoundError.
+   */
+  readonly engineMovesInterface?: boolean;
 }
 
 /** Well-known option keys (Docker's, so the docker CLI's -o flags mean what users expect). */

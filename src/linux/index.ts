@@ -2,7 +2,7 @@
 // spoken directly (no `ip` process on the attach path), through a small
 // native addon for the system calls Node lacks.
 export { NetlinkHandle, type NetlinkHandleOptions } from "./handle.js";
-export { netns, NETNS_RUN_DIR } from "./netns.js";
+export { netns, NETNS_RUN_DIR, OWN_NETNS_PATH } from "./netns.js";
 export { sysctlGet, sysctlSet, sysctlPath, type SysctlKey, type SysctlOptions } from "./sysctl.js";
 export { LinuxError, hasErrorCode } from "./errors.js";
 export { kernelConfigOption } from "./kernel-config.js";

@@ -8,6 +8,13 @@ import { LinuxError } from "./errors.js";
 
 export const NETNS_RUN_DIR = "/run/netns";
 
+/**
+ * The network namespace of the process that opens this path: for the daemon,
+ * the host's. (/proc/1/ns/net would name PID 1's, which a sandboxed daemon may
+ * not open, and which is not the daemon's own in a testbed host.)
+ */
+export const OWN_NETNS_PATH = "/proc/self/ns/net";
+
 function checkName(name: string): void {
   if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0")) {
     throw new TypeError(`invalid network namespace name "${name}"`);

@@ -13,7 +13,11 @@ import type { NameRecord } from "./service-records.js";
  * Docker adds a container's short id to its DNS names).
  */
 export function nameRecordOf(sb: SandboxRecord, ep: EndpointRecord): NameRecord {
-  const names = [...new Set([sb.name, ...(ep.name !== sb.name ? [ep.name] : []), ...ep.aliases, shortId(sb.id)])];
+  // An engine's container answers to the names the engine told (none yet: nameless).
+  const names =
+    sb.engine !== undefined
+      ? [...new Set([...(ep.engineNames ?? []), ...ep.aliases])]
+      : [...new Set([sb.name, ...(ep.name !== sb.name ? [ep.name] : []), ...ep.aliases, shortId(sb.id)])];
   return {
     names,
     ...(ep.address ? { ipv4: cidrAddress(ep.address) } : {}),

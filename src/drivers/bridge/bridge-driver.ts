@@ -35,6 +35,8 @@ interface BridgeEndpoint {
   readonly id: string;
   /** The sandbox namespace the pair's container end was created in, while joined. */
   sboxKey?: string;
+  /** Joined for a container engine: the pair was made in the host's namespace and is removed at deleteEndpoint. */
+  engineMoved?: boolean;
   readonly hostVeth: string;
   readonly containerVeth: string;
   readonly mac: string;
@@ -214,7 +216,9 @@ export class BridgeDriver extends BaseDriver {
     const ep = n?.endpoints.get(eid);
     if (!n || !ep) return;
     if (ep.mappings.length > 0) await this.revokeExternalConnectivity(nid, eid);
-    // No link to delete: the pair exists only between join and leave.
+    // The pair exists only between join and leave, except for an engine's
+    // container, whose interface the engine hands back after leave.
+    if (ep.engineMoved) ignoreGone(() => this.host.linkDel(ep.hostVeth));
     n.endpoints.delete(eid);
   }
 
@@ -235,24 +239,28 @@ export class BridgeDriver extends BaseDriver {
     const n = this.network(nid);
     const ep = this.endpoint(nid, eid);
     const existing = this.host.linkFind(ep.hostVeth);
+    const engine = options.engineMovesInterface === true;
     if (existing && options.restore) {
       // The pair survived a daemon restart with its container end in the sandbox: keep it.
       this.host.linkSetUp(ep.hostVeth);
       ep.sboxKey = sboxKey;
+      ep.engineMoved = engine;
       this.describeJoin(n, ep, jinfo);
       return;
     }
+    if (engine && options.restore) throw new NotFoundError(`the interface of endpoint ${eid} is gone (its container with it)`);
     // A pair left by an interrupted run has its container end in no sandbox we know.
     if (existing) ignoreGone(() => this.host.linkDel(ep.hostVeth));
     // The pair is made here rather than at createEndpoint because only now is the
     // sandbox known: creating the container end directly inside its namespace
     // saves moving it there, which costs the kernel an RCU grace period (~16 ms).
     // One request: both ends named, sized and addressed, the host end on the bridge.
+    // An engine's sandbox may not exist yet: its end stays here for the engine to move.
     this.host.linkAdd({
       kind: "veth",
       name: ep.hostVeth,
       peerName: ep.containerVeth,
-      peerNamespace: sboxKey,
+      ...(engine ? {} : { peerNamespace: sboxKey }),
       peerMac: ep.mac,
       mtu: n.config.mtu,
       master: n.config.bridgeName,
@@ -269,6 +277,7 @@ export class BridgeDriver extends BaseDriver {
       throw err;
     }
     ep.sboxKey = sboxKey;
+    ep.engineMoved = engine;
     this.describeJoin(n, ep, jinfo);
   }
 
@@ -287,6 +296,11 @@ export class BridgeDriver extends BaseDriver {
 
   async leave(nid: string, eid: string): Promise<void> {
     const ep = this.endpoint(nid, eid);
+    // An engine's container end is still in its sandbox, or on its way back: deleteEndpoint removes it.
+    if (ep.engineMoved) {
+      delete ep.sboxKey;
+      return;
+    }
     // Normally the sandbox deleted the container end, which took the host end
     // with it. When the whole namespace was destroyed, the kernel is tearing the
     // pair down in the background: deleting it here too would only wait for that.

@@ -11,7 +11,7 @@ import type {
 } from "../../driverapi/index.js";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../../errors.js";
 import { cidrAddress, macFromIPv4, parseIpValue, prefixContainsIp, prefixesOverlap, randomLocalMac, tryParsePrefix } from "../../inet/index.js";
-import { hasErrorCode, NetlinkHandle, parseIp } from "../../linux/index.js";
+import { hasErrorCode, NetlinkHandle, OWN_NETNS_PATH, parseIp } from "../../linux/index.js";
 import { BaseDriver } from "../base-driver.js";
 import { macvlanLinkName } from "./names.js";
 import { parseMacvlanNetworkConfig, type MacvlanNetworkConfig } from "./network-config.js";
@@ -34,6 +34,8 @@ interface MacvlanEndpoint {
   readonly linkName: string;
   /** The sandbox the macvlan was created in, while joined. */
   sboxKey?: string;
+  /** Joined for a container engine: made in the host's namespace, removed at deleteEndpoint once the engine hands it back. */
+  engineMoved?: boolean;
 }
 
 interface MacvlanNetwork {
@@ -123,7 +125,11 @@ export class MacvlanDriver extends BaseDriver {
   }
 
   async deleteEndpoint(nid: string, eid: string): Promise<void> {
-    this.networks.get(nid)?.endpoints.delete(eid);
+    const n = this.networks.get(nid);
+    const ep = n?.endpoints.get(eid);
+    // An engine hands its container's macvlan back after leave, under the name the join gave.
+    if (ep?.engineMoved) deleteInSandbox(OWN_NETNS_PATH, ep.linkName);
+    n?.endpoints.delete(eid);
   }
 
   override async endpointOperInfo(nid: string, eid: string): Promise<Record<string, unknown>> {
@@ -133,9 +139,12 @@ export class MacvlanDriver extends BaseDriver {
   async join(nid: string, eid: string, sboxKey: string, jinfo: JoinInfo, options: JoinOptions): Promise<void> {
     const n = this.network(nid);
     const ep = this.endpoint(n, eid);
+    const engine = options.engineMovesInterface === true;
     // On restore the macvlan survived in the sandbox (renamed ethN): nothing to make.
-    if (!options.restore) await this.createLink(n, ep, sboxKey);
+    // An engine's sandbox may not exist yet: its macvlan waits in the host's namespace for the engine to move it.
+    if (!options.restore) await this.createLink(n, ep, engine ? OWN_NETNS_PATH : sboxKey);
     ep.sboxKey = sboxKey;
+    ep.engineMoved = engine;
     jinfo.interfaceName().setNames(ep.linkName, n.config.containerIfacePrefix);
     if (n.config.internal) {
       jinfo.disableGatewayService();
@@ -196,6 +205,11 @@ export class MacvlanDriver extends BaseDriver {
   async leave(nid: string, eid: string): Promise<void> {
     const n = this.network(nid);
     const ep = this.endpoint(n, eid);
+    if (ep.engineMoved) {
+      if (n.config.mode === "passthru") this.passthruLeft.set(n.config.parent, Date.now());
+      delete ep.sboxKey;
+      return;
+    }
     // The sandbox deleted its ethN already; what can remain is a macvlan a join undone
     // half-way left under its own name. A destroyed namespace took it with it.
     if (ep.sboxKey && existsSync(ep.sboxKey)) deleteInSandbox(ep.sboxKey, ep.linkName);

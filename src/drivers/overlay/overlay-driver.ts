@@ -15,7 +15,7 @@ import {
   type NetworkOptions,
 } from "../../driverapi/index.js";
 import { ForbiddenError, InvalidParameterError, NotFoundError, UnavailableError } from "../../errors.js";
-import { NetlinkHandle, parseIp, parseMac } from "../../linux/index.js";
+import { NetlinkHandle, OWN_NETNS_PATH, parseIp, parseMac } from "../../linux/index.js";
 import { BaseDriver } from "../base-driver.js";
 import { containerVethName, overlayNamespaceName, overlayVethName } from "./names.js";
 import { parseOverlayNetworkConfig, subnetOf, VXLAN_OVERHEAD, type OverlayNetworkConfig, type OverlaySubnet } from "./network-config.js";
@@ -44,6 +44,8 @@ interface OverlayEndpoint {
   readonly containerEnd: string;
   /** The sandbox the container end was created in, while joined. */
   sboxKey?: string;
+  /** Joined for a container engine: the pair's container end was made in the host's namespace; removed at deleteEndpoint. */
+  engineMoved?: boolean;
 }
 
 interface OverlayNetwork {
@@ -192,7 +194,11 @@ export class OverlayDriver extends BaseDriver {
   }
 
   async deleteEndpoint(nid: string, eid: string): Promise<void> {
-    this.networks.get(nid)?.endpoints.delete(eid);
+    const n = this.networks.get(nid);
+    const ep = n?.endpoints.get(eid);
+    // An engine hands its container's interface back after leave: the pair goes now.
+    if (ep?.engineMoved) n?.sandbox?.removeLink(ep.hostEnd);
+    n?.endpoints.delete(eid);
   }
 
   override async endpointOperInfo(nid: string, eid: string): Promise<Record<string, unknown>> {
@@ -205,15 +211,21 @@ export class OverlayDriver extends BaseDriver {
     const ep = this.endpoint(n, eid);
     const tunnelIp = this.makeReady(n);
     const sandbox = n.sandbox!;
+    const engine = options.engineMovesInterface === true;
     if (options.restore && sandbox.hasLink(ep.hostEnd)) {
       // The pair survived a daemon restart with its container end in the sandbox: keep it.
       sandbox.ns.linkSetUp(ep.hostEnd);
+    } else if (engine && options.restore) {
+      throw new NotFoundError(`the interface of endpoint ${eid} is gone (its container with it)`);
     } else {
       // A pair left by an interrupted run has its container end in no sandbox we know.
       sandbox.removeLink(ep.hostEnd);
-      sandbox.addVeth(ep.subnet, { hostEnd: ep.hostEnd, containerEnd: ep.containerEnd, sboxKey, mac: ep.mac, mtu: n.mtu! });
+      // An engine's sandbox may not exist yet: its end goes to this host's namespace (the engine's), to be moved by it.
+      const containerNs = engine ? OWN_NETNS_PATH : sboxKey;
+      sandbox.addVeth(ep.subnet, { hostEnd: ep.hostEnd, containerEnd: ep.containerEnd, sboxKey: containerNs, mac: ep.mac, mtu: n.mtu! });
     }
     ep.sboxKey = sboxKey;
+    ep.engineMoved = engine;
     // No gateway: an overlay network leads nowhere but to its own endpoints.
     jinfo.interfaceName().setNames(ep.containerEnd, n.config.containerIfacePrefix);
     jinfo.addTableEntry(PEER_TABLE, eid, encodePeerRecord({ endpointIp: ep.address, endpointMac: ep.mac, tunnelEndpointIp: tunnelIp }));
@@ -222,6 +234,10 @@ export class OverlayDriver extends BaseDriver {
   async leave(nid: string, eid: string): Promise<void> {
     const n = this.network(nid);
     const ep = this.endpoint(n, eid);
+    if (ep.engineMoved) {
+      delete ep.sboxKey;
+      return;
+    }
     // As in the bridge driver: a sandbox that deleted its end took the pair with it,
     // and a destroyed namespace's pair is being torn down by the kernel already.
     if (ep.sboxKey && existsSync(ep.sboxKey)) n.sandbox?.removeLink(ep.hostEnd);
