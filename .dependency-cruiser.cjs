@@ -6,7 +6,7 @@
  */
 /** Rooms below the controller: none of them may import it. */
 const BELOW_CONTROLLER =
-  "^src/(cluster|resolver|drivers|ipam|store|plugins|plugin-sdk|portallocator|osl|driverapi|ipamapi|controllerapi|linux|networkdb|inet|log)/";
+  "^src/(cluster|resolver|drivers|ipam|store|plugins|plugin-sdk|portallocator|osl|driverapi|ipamapi|controllerapi|linux|networkdb|inet|log|sockets)/";
 
 module.exports = {
   forbidden: [

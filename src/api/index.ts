@@ -2,7 +2,7 @@
 export { createApiServer, DEFAULT_BODY_LIMIT, type ApiServer, type ApiServerOptions } from "./server.js";
 export type { ApiController } from "./backend.js";
 export { MAX_API_VERSION, MIN_API_VERSION } from "./api-version.js";
-export { SocketInUseError } from "./unix-socket.js";
+export { SocketInUseError } from "../sockets/unix-socket.js";
 export { HttpError } from "./http-errors.js";
 export { fastifyLogger } from "./fastify-logger.js";
 export type { DockerNetwork, DockerEndpointResource, DockerIpamConfig } from "./network-view.js";

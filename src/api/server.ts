@@ -8,7 +8,7 @@ import { registerNetworkRoutes } from "./network-routes.js";
 import { registerSandboxRoutes } from "./sandbox-routes.js";
 import { registerSystemRoutes } from "./system-routes.js";
 import { registerClusterRoutes, type ClusterBackend } from "./cluster-routes.js";
-import { prepareSocketPath, removeSocketIfOurs, socketInode } from "./unix-socket.js";
+import { prepareSocketPath, removeSocketIfOurs, socketInode } from "../sockets/unix-socket.js";
 
 export interface ApiServerOptions {
   /** A pino-compatible logger (fastify's loggerInstance). Default: none, the server is quiet. */

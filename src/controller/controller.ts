@@ -36,6 +36,7 @@ import {
   reserveAddress,
   revokeEngineConnectivity,
   setEngineNames,
+  suggestSubnet,
   type EngineJoinAnswer,
 } from "./engine-ops.js";
 import { reconcileDefaultGateway } from "./gateway-network.js";
@@ -291,6 +292,11 @@ export class Controller {
   }
 
   // Engines: a container engine that owns its sandboxes (dockerd through Docker's plugin protocol), see engine-ops.ts
+
+  /** A free subnet for a new local network, not held (an engine names the pool before the network). */
+  async suggestSubnet(v6: boolean): Promise<string> {
+    return suggestSubnet(this.ctx, v6);
+  }
 
   /** Reserves an address of the network for an engine (Docker's RequestAddress); returned with the pool's prefix. */
   async reserveAddress(networkRef: string, req: { v6: boolean; preferred?: string }): Promise<string> {

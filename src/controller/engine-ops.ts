@@ -76,6 +76,20 @@ export async function releaseAddress(ctx: ControllerContext, net: NetworkRecord,
   return true;
 }
 
+/**
+ * A subnet the default IPAM would give a new local network now, for an engine
+ * that must name the pool before it names the network (Docker asks its IPAM
+ * first). Not held: the network's creation claims it, and fails clearly if
+ * another network took it in between.
+ */
+export async function suggestSubnet(ctx: ControllerContext, v6: boolean): Promise<string> {
+  const { ipam } = ctx.ipams.get("default");
+  const spaces = await ipam.getDefaultAddressSpaces();
+  const pool = await ipam.requestPool({ addressSpace: spaces.local, v6 });
+  await ipam.releasePool(pool.poolId);
+  return pool.pool;
+}
+
 /** The engine's sandbox of that key, made (a record only: the namespace is the engine's) at its first join. */
 async function engineSandbox(ctx: ControllerContext, req: EngineJoinRequest): Promise<SandboxRecord> {
   return ctx.locks.run(`engine-sandbox:${req.engine}:${req.sandboxKey}`, async () => {

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { DEFAULT_DATA_ROOT, defaultPrefix, parseFlagsOnly, parseLogLevel, UsageError } from "../cmdline/index.js";
 import type { LogLevel } from "../log/index.js";
+import { DEFAULT_PLUGIN_SOCKET } from "../engines/docker/index.js";
 import { CLUSTER_OPTIONS, CLUSTER_USAGE, parseClusterFlags, type ClusterConfig } from "./cluster-flags.js";
 
 export interface DaemonConfig {
@@ -21,6 +22,8 @@ export interface DaemonConfig {
   readonly pluginDirs?: readonly string[];
   /** Set when the host is in a cluster (--cluster-store and its companions). */
   readonly cluster?: ClusterConfig;
+  /** Where dockerd finds cnmd as its network and IPAM plugin "cnm"; absent: not served. */
+  readonly dockerPluginSocket?: string;
 }
 
 export const DEFAULT_SOCKET = "/run/cnm/cnm.sock";
@@ -39,6 +42,9 @@ Options:
   --plugin-dir DIR    where network and IPAM plugins are found (<name>.sock, <name>.spec,
                       <name>.json); repeatable, searched in order (default /run/cnm/plugins,
                       /run/docker/plugins, /etc/docker/plugins, /usr/lib/docker/plugins)
+  --docker-plugin-socket PATH|none
+                      serve Docker's daemon as its network and IPAM plugin "cnm" on PATH
+                      (default ${DEFAULT_PLUGIN_SOCKET}, where dockerd looks); none: do not
   --purge             remove every network and sandbox of this data root (kernel objects,
                       firewall tables, the store itself) and exit
   -h, --help          this text
@@ -53,6 +59,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" 
     prefix: { type: "string" },
     purge: { type: "boolean" },
     "plugin-dir": { type: "string", multiple: true },
+    "docker-plugin-socket": { type: "string" },
     help: { type: "boolean", short: "h" },
     ...CLUSTER_OPTIONS,
   });
@@ -63,6 +70,8 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" 
   if (!/^[a-z][a-z0-9]{0,5}$/.test(prefix)) throw new UsageError(`--prefix: "${prefix}" must be 1-6 of [a-z0-9], starting with a letter`);
   const cluster = parseClusterFlags(v);
   const pluginDirs = v["plugin-dir"]?.map((d) => resolve(d));
+  const dockerSocket = v["docker-plugin-socket"] ?? DEFAULT_PLUGIN_SOCKET;
+  if (dockerSocket === "") throw new UsageError("--docker-plugin-socket: give a path, or none");
   return {
     dataRoot,
     socket: resolve(v.socket ?? DEFAULT_SOCKET),
@@ -71,5 +80,6 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" 
     purge: v.purge ?? false,
     ...(pluginDirs ? { pluginDirs } : {}),
     ...(cluster ? { cluster } : {}),
+    ...(dockerSocket !== "none" ? { dockerPluginSocket: resolve(dockerSocket) } : {}),
   };
 }

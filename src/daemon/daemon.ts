@@ -8,6 +8,7 @@ import type { DaemonConfig } from "./config.js";
 import { acquireLock } from "./lock.js";
 import { errorText, type Logger } from "../log/index.js";
 import { startCluster, type ClusterRuntime } from "./cluster.js";
+import { openDockerDoor, type DockerDoor } from "../engines/docker/index.js";
 
 export interface Daemon {
   readonly controller: Controller;
@@ -54,6 +55,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
   const store = new SqliteStateStore(join(config.dataRoot, "state.db"));
   let controller: Controller | undefined;
   let cluster: ClusterRuntime | undefined;
+  let door: DockerDoor | undefined;
   try {
     if (config.cluster) {
       cluster = await startCluster(config.cluster, log);
@@ -93,11 +95,27 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     mkdirSync(join(config.socket, ".."), { recursive: true });
     await api.listen(config.socket);
     log.info(`cnmd listening on unix://${config.socket} (prefix ${config.prefix}, data root ${config.dataRoot})`);
+    if (config.dockerPluginSocket) {
+      try {
+        door = await openDockerDoor({
+          controller,
+          socketPath: config.dockerPluginSocket,
+          bindingsPath: join(config.dataRoot, "docker-networks.json"),
+          logger: log,
+        });
+        log.info(`serving dockerd as its network and IPAM plugin "cnm" on ${config.dockerPluginSocket}`);
+      } catch (err) {
+        await api.close();
+        throw new Error(`cannot serve dockerd's plugin socket ${config.dockerPluginSocket} (--docker-plugin-socket none turns it off): ${errorText(err)}`, { cause: err });
+      }
+    }
     const c = controller;
+    const dockerDoor = door;
     return {
       controller: c,
       api,
       stop: async () => {
+        await dockerDoor?.close();
         await api.close();
         await c.close();
         await cluster?.close();

@@ -1,1 +1,2 @@
-export { servePlugin, type PluginServer, type PluginServerOptions } from "./server.js";
+export { servePlugin, servePluginCalls, type PluginServer, type PluginServerOptions, type PluginCallsOptions, type PluginHandler } from "./server.js";
+export { str, stringsOf, endpointOptionsOf } from "./translate.js";

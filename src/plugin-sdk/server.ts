@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { existsSync, unlinkSync } from "node:fs";
+import { prepareSocketPath, removeSocketIfOurs, socketInode } from "../sockets/unix-socket.js";
 import type { Capability, Driver } from "../driverapi/index.js";
 import { DiscoveryType } from "../driverapi/index.js";
 import type { Ipam } from "../ipamapi/index.js";
@@ -7,7 +7,18 @@ import { str, stringsOf, ipamDataOf, networkOptionsOf, endpointOptionsOf, Reques
 import { errorText } from "../log/index.js";
 
 type Json = Record<string, unknown>;
-type Handler = (body: Json) => Promise<Json>;
+/** One call of the protocol: the request's JSON body in, the answer's out; a throw answers 500 {"Err": message}. */
+export type PluginHandler = (body: Json) => Promise<Json>;
+type Handler = PluginHandler;
+
+export interface PluginCallsOptions {
+  readonly socketPath: string;
+  /** What Plugin.Activate answers, e.g. ["NetworkDriver", "IpamDriver"]. */
+  readonly implements: readonly string[];
+  /** By call, e.g. "NetworkDriver.CreateNetwork". */
+  readonly handlers: ReadonlyMap<string, PluginHandler>;
+  readonly onCall?: (method: string, error?: unknown) => void;
+}
 
 export interface PluginServerOptions {
   /** The unix socket to listen on, e.g. /run/docker/plugins/<name>.sock; a stale file there is replaced. */
@@ -46,10 +57,22 @@ export async function servePlugin(options: PluginServerOptions): Promise<PluginS
     implementsList.push("IpamDriver");
     for (const [name, h] of Object.entries(ipamHandlers(options.ipam))) handlers.set(`IpamDriver.${name}`, h);
   }
+  return servePluginCalls({ socketPath: options.socketPath, implements: implementsList, handlers, ...(options.onCall ? { onCall: options.onCall } : {}) });
+}
+
+/**
+ * The transport of Docker's plugin protocol, for a plugin whose calls are not
+ * a cnm driver's (cnmd's own door for dockerd): HTTP POST /<Type>.<Method>
+ * with JSON on a unix socket, Plugin.Activate answered from `implements`.
+ */
+export async function servePluginCalls(options: PluginCallsOptions): Promise<PluginServer> {
+  const handlers = new Map(options.handlers);
+  const implementsList = [...options.implements];
   handlers.set("Plugin.Activate", async () => ({ Implements: implementsList }));
 
   const server: Server = createServer((req, res) => void handle(req, res, handlers, options.onCall));
-  if (existsSync(options.socketPath)) unlinkSync(options.socketPath);
+  // A socket left by a dead process is replaced; a live one (another plugin of that name) is not stolen.
+  await prepareSocketPath(options.socketPath);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.socketPath, () => {
@@ -57,12 +80,14 @@ export async function servePlugin(options: PluginServerOptions): Promise<PluginS
       resolve();
     });
   });
+  const inode = socketInode(options.socketPath);
   return {
     socketPath: options.socketPath,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        removeSocketIfOurs(options.socketPath, inode);
       }),
   };
 }

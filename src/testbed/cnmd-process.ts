@@ -26,6 +26,11 @@ export interface CnmdOptions {
   readonly netns?: string;
   /** More arguments after the usual ones (cluster flags, tuning); a function is asked at each start. */
   readonly extraArgs?: readonly string[] | (() => readonly string[]);
+  /**
+   * Where it serves dockerd's plugin socket. Default "none": daemons of tests
+   * run side by side, and /run/docker/plugins/cnm.sock is one per machine.
+   */
+  readonly dockerPluginSocket?: string;
   /** How long start() waits for the socket to answer. Default 30 s. */
   readonly readyTimeoutMs?: number;
 }
@@ -51,7 +56,13 @@ export class CnmdProcess {
   /** The arguments cnmd is started with (without the extra ones). */
   private baseArgs(): string[] {
     const o = this.options;
-    return ["--data-root", o.dataRoot, "--socket", o.socket, "--prefix", this.prefix, "--log-level", "debug"];
+    return [
+      "--data-root", o.dataRoot,
+      "--socket", o.socket,
+      "--prefix", this.prefix,
+      "--log-level", "debug",
+      "--docker-plugin-socket", o.dockerPluginSocket ?? "none",
+    ];
   }
 
   private argv(args: readonly string[]): string[] {

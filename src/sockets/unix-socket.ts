@@ -1,3 +1,4 @@
+// Unix socket files shared by cnm's servers (the API, plugin sockets): made ready safely, removed only when ours.
 import { lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname } from "node:path";
