@@ -22,7 +22,9 @@ import { MemoryStateStore } from "../store/memory-store.js";
 import { bestEffort } from "./best-effort.js";
 import { followGlobalStore, type GlobalFeed } from "./cluster/global-feed.js";
 import type { ControllerContext } from "./context.js";
-import { hostsPath, resolvConfPath } from "./dns/sandbox-files.js";
+import { hostResolvConf, hostsPath, resolvConfPath } from "./dns/sandbox-files.js";
+import { hostRecords } from "./dns/sandbox-dns.js";
+import type { ResolverRecords, Upstream } from "../resolver/contract.js";
 import { ResolverStartError, SandboxResolvers, type ResolverFactory } from "./dns/sandbox-resolvers.js";
 import { ServiceRecords } from "./dns/service-records.js";
 import { DriverRegistry, type DriverLoader } from "./driver-registry.js";
@@ -351,6 +353,17 @@ export class Controller {
   /** The names an engine's container answers to on the endpoint's network, learnt from the engine. */
   async setEngineNames(endpointId: string, names: readonly string[]): Promise<void> {
     await setEngineNames(this.ctx, this.endpointRecord(endpointId), names);
+  }
+
+  /**
+   * The names of every network here that serves names, for a resolver that
+   * answers a container engine's daemon (dockerd --dns): lookups are cheap
+   * and always current.
+   */
+  hostNameService(): { records: ResolverRecords; upstreams: Upstream[] } {
+    const host = hostResolvConf(this.ctx.log);
+    // The resolver runs in the host's namespace: every nameserver of the host's file is reachable from it.
+    return { records: hostRecords(this.ctx), upstreams: host.nameservers.map((address) => ({ address })) };
   }
 
   /** An endpoint by id, with its network; undefined when there is none. */

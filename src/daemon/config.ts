@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import { DEFAULT_DATA_ROOT, defaultPrefix, parseFlagsOnly, parseLogLevel, UsageError } from "../cmdline/index.js";
 import type { LogLevel } from "../log/index.js";
-import { DEFAULT_PLUGIN_SOCKET } from "../engines/docker/index.js";
+import { isIP } from "node:net";
+import { DEFAULT_DOCKER_HOST, DEFAULT_PLUGIN_SOCKET } from "../engines/docker/index.js";
 import { CLUSTER_OPTIONS, CLUSTER_USAGE, parseClusterFlags, type ClusterConfig } from "./cluster-flags.js";
 
 export interface DaemonConfig {
@@ -24,6 +25,10 @@ export interface DaemonConfig {
   readonly cluster?: ClusterConfig;
   /** Where dockerd finds cnmd as its network and IPAM plugin "cnm"; absent: not served. */
   readonly dockerPluginSocket?: string;
+  /** dockerd's API, followed to bring global networks to it and to learn its containers' names. */
+  readonly dockerHost: string;
+  /** An address of this host where cnmd answers names for dockerd's --dns; absent: not served. */
+  readonly dockerDns?: string;
 }
 
 export const DEFAULT_SOCKET = "/run/cnm/cnm.sock";
@@ -45,6 +50,10 @@ Options:
   --docker-plugin-socket PATH|none
                       serve Docker's daemon as its network and IPAM plugin "cnm" on PATH
                       (default ${DEFAULT_PLUGIN_SOCKET}, where dockerd looks); none: do not
+  --docker-host URL   dockerd's API, where cnmd brings global networks and learns container
+                      names (default ${DEFAULT_DOCKER_HOST}); used with the plugin socket
+  --docker-dns ADDR   answer names of every cnm network (all hosts' containers) on ADDR:53,
+                      an address of this host; start dockerd with --dns ADDR
   --purge             remove every network and sandbox of this data root (kernel objects,
                       firewall tables, the store itself) and exit
   -h, --help          this text
@@ -60,6 +69,8 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" 
     purge: { type: "boolean" },
     "plugin-dir": { type: "string", multiple: true },
     "docker-plugin-socket": { type: "string" },
+    "docker-host": { type: "string" },
+    "docker-dns": { type: "string" },
     help: { type: "boolean", short: "h" },
     ...CLUSTER_OPTIONS,
   });
@@ -72,6 +83,10 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" 
   const pluginDirs = v["plugin-dir"]?.map((d) => resolve(d));
   const dockerSocket = v["docker-plugin-socket"] ?? DEFAULT_PLUGIN_SOCKET;
   if (dockerSocket === "") throw new UsageError("--docker-plugin-socket: give a path, or none");
+  const dockerHost = v["docker-host"] ?? DEFAULT_DOCKER_HOST;
+  if (!dockerHost.startsWith("unix://")) throw new UsageError(`--docker-host: "${dockerHost}" must be unix:///path/to/docker.sock`);
+  const dockerDns = v["docker-dns"];
+  if (dockerDns !== undefined && isIP(dockerDns) === 0) throw new UsageError(`--docker-dns: "${dockerDns}" is not an IP address`);
   return {
     dataRoot,
     socket: resolve(v.socket ?? DEFAULT_SOCKET),
@@ -81,5 +96,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonConfig | "help" 
     ...(pluginDirs ? { pluginDirs } : {}),
     ...(cluster ? { cluster } : {}),
     ...(dockerSocket !== "none" ? { dockerPluginSocket: resolve(dockerSocket) } : {}),
+    dockerHost,
+    ...(dockerDns ? { dockerDns } : {}),
   };
 }

@@ -8,7 +8,7 @@ import type { DaemonConfig } from "./config.js";
 import { acquireLock } from "./lock.js";
 import { errorText, type Logger } from "../log/index.js";
 import { startCluster, type ClusterRuntime } from "./cluster.js";
-import { openDockerDoor, type DockerDoor } from "../engines/docker/index.js";
+import { openDockerDoor, startDockerDns, type DockerDoor } from "../engines/docker/index.js";
 
 export interface Daemon {
   readonly controller: Controller;
@@ -56,6 +56,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
   let controller: Controller | undefined;
   let cluster: ClusterRuntime | undefined;
   let door: DockerDoor | undefined;
+  let dockerDns: { close(): Promise<void> } | undefined;
   try {
     if (config.cluster) {
       cluster = await startCluster(config.cluster, log);
@@ -109,12 +110,24 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
         throw new Error(`cannot serve dockerd's plugin socket ${config.dockerPluginSocket} (--docker-plugin-socket none turns it off): ${errorText(err)}`, { cause: err });
       }
     }
+    if (config.dockerDns) {
+      try {
+        dockerDns = await startDockerDns(controller, config.dockerDns, log);
+        log.info(`answering names of cnm networks for dockerd on ${config.dockerDns}:53 (dockerd --dns ${config.dockerDns})`);
+      } catch (err) {
+        await door?.close();
+        await api.close();
+        throw new Error(`cannot answer names on ${config.dockerDns}:53 (--docker-dns): ${errorText(err)}`, { cause: err });
+      }
+    }
     const c = controller;
     const dockerDoor = door;
+    const names = dockerDns;
     return {
       controller: c,
       api,
       stop: async () => {
+        await names?.close();
         await dockerDoor?.close();
         await api.close();
         await c.close();

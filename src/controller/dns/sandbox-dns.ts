@@ -53,9 +53,24 @@ function answerOf(records: readonly NameRecord[]): NameAnswer {
  * "name.network", as Docker's ResolveIP does.
  */
 export function sandboxRecords(ctx: ControllerContext, sb: SandboxRecord): ResolverRecords {
+  return recordsOn(ctx, () => namedNetworks(ctx, sb), () => hasWayOut(ctx, sb));
+}
+
+/**
+ * The names of every network on this host that serves names, in the order
+ * the networks came: what a resolver for a container engine answers (dockerd
+ * forwards to it the names its own containers' networks do not know, so
+ * containers on other hosts are found by name). Always forwards the rest.
+ */
+export function hostRecords(ctx: ControllerContext): ResolverRecords {
+  return recordsOn(ctx, () => [...ctx.networks.values()].filter(servesNames), () => true);
+}
+
+/** Names looked up on these networks, first match wins, as Docker's ResolveName does for a sandbox's networks. */
+function recordsOn(ctx: ControllerContext, networks: () => NetworkRecord[], forwards: () => boolean): ResolverRecords {
   return {
     lookupName(name: string): NameAnswer | undefined {
-      const nets = namedNetworks(ctx, sb);
+      const nets = networks();
       for (const net of nets) {
         const found = ctx.serviceRecords.lookup(net.id, name);
         if (found) return answerOf(found);
@@ -68,11 +83,9 @@ export function sandboxRecords(ctx: ControllerContext, sb: SandboxRecord): Resol
       }
       return undefined;
     },
-    forwards(): boolean {
-      return hasWayOut(ctx, sb);
-    },
+    forwards,
     lookupAddress(ip: string): readonly string[] | undefined {
-      for (const net of namedNetworks(ctx, sb)) {
+      for (const net of networks()) {
         const found = ctx.serviceRecords.reverse(net.id, ip);
         if (found?.names[0]) return [`${found.names[0]}.${net.name.toLowerCase()}`];
       }

@@ -13,6 +13,8 @@ export const CREATABLE_DRIVERS = ["bridge", "overlay", "macvlan"] as const;
 /** The plugin's name for dockerd (`-d cnm --ipam-driver cnm`): its socket is /run/docker/plugins/<name>.sock. */
 export const PLUGIN_NAME = "cnm";
 export const DEFAULT_PLUGIN_SOCKET = `/run/docker/plugins/${PLUGIN_NAME}.sock`;
+/** dockerd's API, as Docker's CLI finds it by default. */
+export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
 /** The engine's name on cnm's records (sandboxes dockerd owns are "docker-<12 hex>"). */
 export const ENGINE = "docker";
