@@ -102,6 +102,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
           controller,
           socketPath: config.dockerPluginSocket,
           bindingsPath: join(config.dataRoot, "docker-networks.json"),
+          dockerHost: config.dockerHost,
           logger: log,
         });
         log.info(`serving dockerd as its network and IPAM plugin "cnm" on ${config.dockerPluginSocket}`);

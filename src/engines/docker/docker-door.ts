@@ -7,6 +7,8 @@ import { Bindings } from "./bindings.js";
 import type { DoorContext } from "./door-context.js";
 import { ipamCalls } from "./ipam-calls.js";
 import { networkCalls } from "./network-calls.js";
+import { EngineClient } from "./engine-client.js";
+import { followEngine } from "./engine-follower.js";
 
 export interface DockerDoorOptions {
   readonly controller: Controller;
@@ -14,6 +16,8 @@ export interface DockerDoorOptions {
   readonly socketPath: string;
   /** The file keeping Docker's network ids and the cnm networks they stand for (in cnmd's data root). */
   readonly bindingsPath: string;
+  /** dockerd's API (unix:///var/run/docker.sock), followed for global networks, names and forgotten containers; absent: not followed. */
+  readonly dockerHost?: string;
   readonly logger?: Logger;
 }
 
@@ -42,5 +46,14 @@ export async function openDockerDoor(options: DockerDoorOptions): Promise<Docker
       else log.warn(`docker plugin: ${method} failed: ${errorText(error)}`);
     },
   });
-  return server;
+  const follower = options.dockerHost
+    ? followEngine({ controller: options.controller, docker: new EngineClient(options.dockerHost), bindings: door.bindings, log })
+    : undefined;
+  return {
+    socketPath: server.socketPath,
+    close: async () => {
+      follower?.close();
+      await server.close();
+    },
+  };
 }
