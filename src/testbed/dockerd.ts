@@ -32,10 +32,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmdirSync, rmSync, statSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { EngineClient, type EngineVersion } from "../engines/docker/engine-client.js";
 import { NETNS_RUN_DIR } from "../linux/netns.js";
 import { runCommand, type ExecResult, type RunOptions } from "./process-run.js";
+import type { TestbedHost } from "./testbed-host.js";
 
 export const DOCKERD_BIN = "/usr/sbin/dockerd";
 /** Debian's CLI matching dockerd 20.10 (/usr/local/bin/docker may be another, newer one). */
@@ -103,12 +104,23 @@ export class DockerdProcess {
     this.client = new EngineClient(`unix://${this.socket}`);
   }
 
+  /**
+   * A dockerd for a testbed host, in its network namespace, beside its cnmd:
+   * <host dir>/docker holds its state, and <host dir>/plugins is its
+   * /run/docker/plugins (where that host's cnmd can put cnm.sock). Close it
+   * before the testbed: the testbed does not know it.
+   */
+  static inHost(host: TestbedHost, options: Omit<DockerdOptions, "dir" | "netns" | "pluginDir"> = {}): DockerdProcess {
+    const hostDir = dirname(host.dataRoot); // a TestbedHost keeps its data root, socket and log in its directory
+    return new DockerdProcess({ ...options, dir: join(hostDir, "docker"), pluginDir: join(hostDir, "plugins"), netns: host.netns });
+  }
+
   /** unix://<socket>, for DOCKER_HOST or `docker -H`. */
   get url(): string {
     return `unix://${this.socket}`;
   }
 
-  /** dockerd's pid (in this machine's PID namespace), while it runs: `nsenter --target <pid> --mount` sees what it sees. */
+  /** dockerd's pid as this (the caller's) PID namespace numbers it, while it runs: `nsenter --target <pid> --mount` sees what it sees. */
   get pid(): number | undefined {
     return this.dockerdPid;
   }
