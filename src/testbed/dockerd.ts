@@ -78,6 +78,22 @@ const MACHINE_SETUP = [
   "exec tini -s -- sleep infinity",
 ].join("\n");
 
+/**
+ * PIDs 1 of the machines not closed yet: killed when this process exits
+ * without closing them (a test file that failed and was made to exit), so
+ * dockerd, containerd and containers do not outlive it.
+ */
+const machinesAlive = new Set<number>();
+process.on("exit", () => {
+  for (const pid of machinesAlive) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone already
+    }
+  }
+});
+
 export class DockerdProcess {
   readonly dir: string;
   readonly dataRoot: string;
@@ -140,7 +156,14 @@ export class DockerdProcess {
     }
     mkdirSync(this.dataRoot, { recursive: true });
     mkdirSync(this.pluginDir, { recursive: true });
-    if (this.holderInit === undefined) await this.startMachine();
+    if (this.holderInit === undefined) {
+      try {
+        await this.startMachine();
+      } catch (err) {
+        await this.stopMachine().catch(() => {}); // the first error is the one to tell
+        throw err;
+      }
+    }
     const logFd = openSync(this.logPath, "a");
     let child: ChildProcess;
     try {
@@ -304,6 +327,7 @@ export class DockerdProcess {
     const init = childrenOf(holder.pid!)[0];
     if (init === undefined) throw new Error("dockerd's machine has no PID 1");
     this.holderInit = init;
+    machinesAlive.add(init);
     this.pidNamespace = readlinkSync(`/proc/${init}/ns/pid`);
   }
 
@@ -321,6 +345,7 @@ export class DockerdProcess {
       await sleep(50);
     }
     this.holder = undefined;
+    if (this.holderInit !== undefined) machinesAlive.delete(this.holderInit);
     this.holderInit = undefined;
   }
 
