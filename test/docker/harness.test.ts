@@ -114,6 +114,28 @@ describe("dockerd in two testbed hosts", () => {
     }
   });
 
+  it("streams a container's connect, die, disconnect and destroy on a user network", async () => {
+    const network = await d(0).client.createNetwork({ Name: `ev-${tag}`, Driver: "bridge" });
+    const seen: EngineEvent[] = [];
+    const events = d(0).client.events({ type: ["network", "container"] }, (e) => seen.push(e));
+    try {
+      await events.ready;
+      const id = (await dockerOk(d(0), ["run", "-d", "--network", `ev-${tag}`, BUSYBOX_IMAGE, "sleep", "600"])).trim();
+      await dockerOk(d(0), ["rm", "-f", id]);
+      const mine = () =>
+        seen
+          .filter((e) => e.Actor.ID === id || (e.Actor.ID === network.Id && e.Actor.Attributes["container"] === id))
+          .map((e) => `${e.Type} ${e.Action}`);
+      const deadline = Date.now() + 5000;
+      while (!mine().includes("container destroy") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const order = ["container create", "network connect", "container start", "container die", "network disconnect", "container destroy"];
+      assert.deepEqual(mine().filter((a) => order.includes(a)), order, mine().join(", "));
+    } finally {
+      events.close();
+      await d(0).client.deleteNetwork(network.Id);
+    }
+  });
+
   it("gives each dockerd only its own /run/docker/plugins", async () => {
     writeFileSync(join(d(0).pluginDir, `dummy-${tag}.sock`), "");
     // What dockerd itself sees: its mount namespace, entered from outside through its pid.
