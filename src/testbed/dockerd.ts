@@ -9,7 +9,8 @@
  *
  * Each dockerd gets a "machine" of its own that outlives its restarts: a
  * holder process (tini) that is PID 1 of a new PID namespace and lives in a
- * new, private mount namespace (in the host's network namespace). There:
+ * new, private mount namespace, in the host's network namespace (or a new
+ * one). There:
  *  - /run is a fresh tmpfs, so the paths dockerd fixes under it
  *    (/run/docker/plugins for plugin sockets, /run/docker/libnetwork for the
  *    setkey hook, /run/containerd) are its own. /run/containerd being empty,
@@ -17,8 +18,8 @@
  *    could not reach this private exec root, where runc's prestart hook runs).
  *  - /run/docker/plugins is a bind mount of `pluginDir`, a directory on disk,
  *    so a cnmd running outside can put cnm.sock there.
- *  - /sys is remounted to show the host namespace's interfaces, with the
- *    cgroup mounts moved back under it (dockerd needs them).
+ *  - /sys is remounted to show the network namespace's interfaces, with
+ *    the cgroup mounts moved back under it (dockerd needs them).
  *  - mounts are private: none propagates back to the machine's own /run.
  * dockerd is started into that machine with nsenter (net, mount, pid). When
  * close() kills the holder, the kernel kills everything in its PID namespace
@@ -47,7 +48,11 @@ export interface DockerdOptions {
   readonly dir: string;
   /** The directory dockerd sees as /run/docker/plugins. Default <dir>/plugins. */
   readonly pluginDir?: string;
-  /** Run inside this named network namespace (a testbed host's). */
+  /**
+   * Run inside this named network namespace (a testbed host's). Without one,
+   * dockerd gets a new network namespace of its own (only lo): never the
+   * machine's, where its docker0, iptables rules and ip_forward would outlive it.
+   */
   readonly netns?: string;
   /** More dockerd arguments (--dns 10.99.0.1, --log-level debug, ...). */
   readonly extraArgs?: readonly string[];
@@ -69,13 +74,16 @@ export interface DockerdOptions {
 const STOP_GRACE_MS = 15_000;
 const PROGRESS_AFTER_MS = 2_000;
 
-/** Mounts the holder makes in its fresh mount namespace ($1: the plugin dir, $2: 1 to remount /sys), then it becomes tini. */
+/** What the holder does in its fresh namespaces ($1: the plugin dir), before it becomes tini. */
 const MACHINE_SETUP = [
   "set -e",
+  "ip link set lo up",
   "mount -t tmpfs -o mode=755 cnm-dockerd-run /run",
   "mkdir -p /run/docker/plugins",
   'mount --bind "$1" /run/docker/plugins',
-  'if [ "$2" = 1 ]; then mkdir /run/cgroup && mount --rbind /sys/fs/cgroup /run/cgroup && mount -t sysfs sysfs /sys && mount --move /run/cgroup /sys/fs/cgroup && rmdir /run/cgroup; fi',
+  // A sysfs mounted now shows this network namespace's interfaces; the cgroup mounts under /sys are kept.
+  "mkdir /run/cgroup && mount --rbind /sys/fs/cgroup /run/cgroup",
+  "mount -t sysfs sysfs /sys && mount --move /run/cgroup /sys/fs/cgroup && rmdir /run/cgroup",
   "echo ready",
   "exec tini -s -- sleep infinity",
 ].join("\n");
@@ -309,8 +317,8 @@ export class DockerdProcess {
     if (netns !== undefined && (netns.includes("/") || !existsSync(join(NETNS_RUN_DIR, netns)))) {
       throw new Error(`no network namespace "${netns}"`);
     }
-    const unshare = ["unshare", "--mount", "--propagation", "private", "--pid", "--kill-child", "--mount-proc", "--",
-      "sh", "-c", MACHINE_SETUP, "sh", this.pluginDir, netns === undefined ? "0" : "1"];
+    const unshare = ["unshare", ...(netns === undefined ? ["--net"] : []), "--mount", "--propagation", "private", "--pid", "--kill-child", "--mount-proc", "--",
+      "sh", "-c", MACHINE_SETUP, "sh", this.pluginDir];
     const argv = netns === undefined ? unshare : ["nsenter", `--net=${join(NETNS_RUN_DIR, netns)}`, "--", ...unshare];
     const holder = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
     this.holder = holder;

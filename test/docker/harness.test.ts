@@ -3,10 +3,12 @@
 // container on its default bridge, answers the Engine API client (networks,
 // containers, events), two of them see only their own /run/docker/plugins,
 // one survives a restart, and close() leaves nothing, even after kill -9
-// with a container running.
+// with a container running. A dockerd outside a testbed gets a network
+// namespace of its own.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { EngineApiError, EngineClient, EngineUnreachableError, type EngineEvent } from "../../src/engines/docker/engine-client.js";
@@ -180,5 +182,30 @@ describe("dockerd in two testbed hosts", () => {
     assert.ok(b);
     await b.close();
     assert.ok(isClean(b.leftovers()), JSON.stringify(b.leftovers()));
+  });
+});
+
+describe("a dockerd outside any testbed", () => {
+  it("gets a network namespace of its own and leaves the machine's untouched", async () => {
+    const rootState = async () => ({
+      links: (await runChecked(["ip", "-o", "link", "show"])).stdout.split("\n").map((l) => l.split(":")[1]?.trim()).filter(Boolean).sort(),
+      tables: (await runChecked(["nft", "list", "tables"])).stdout,
+    });
+    const before = await rootState();
+    const dir = mkdtempSync(join(tmpdir(), "cnm-dockerd-"));
+    const dockerd = new DockerdProcess({ dir: join(dir, "d") });
+    try {
+      await dockerd.start();
+      await importBusyboxImage(dockerd.client);
+      const out = await dockerOk(dockerd, ["run", "--rm", BUSYBOX_IMAGE, "ip", "-o", "-4", "addr", "show", "eth0"]);
+      assert.match(out, /inet 172\.17\.0\.2\/16/);
+      assert.equal((await dockerd.exec(["ip", "-br", "link", "show", "docker0"])).code, 0);
+      assert.deepEqual(await rootState(), before, "dockerd changed the machine's own namespace");
+    } finally {
+      await dockerd.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.deepEqual(dockerd.leftovers(), []);
+    assert.deepEqual(await rootState(), before);
   });
 });
