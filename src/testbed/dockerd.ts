@@ -127,6 +127,8 @@ export class DockerdProcess {
     this.socket = join(this.dir, "docker.sock");
     this.logPath = join(this.dir, "dockerd.log");
     this.pluginDir = options.pluginDir ?? join(this.dir, "plugins");
+    // sun_path holds 108 bytes with its NUL; dockerd's error for a longer one comes late and says little.
+    if (Buffer.byteLength(this.socket) > 107) throw new RangeError(`dockerd's socket path is too long for a unix socket (${this.socket}): choose a shorter dir`);
     this.client = new EngineClient(`unix://${this.socket}`);
   }
 
