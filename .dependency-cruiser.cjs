@@ -72,6 +72,22 @@ module.exports = {
       to: { path: "^src/daemon/" },
     },
     {
+      name: "engines-below-the-daemon",
+      severity: "error",
+      comment:
+        "engines/ (cnm inside another engine: Docker's network and IPAM plugin, its Engine API client) is wired up by the " +
+        "daemon and used by the testbed; it imports neither, nor the CLI. The controller it reaches through its door only.",
+      from: { path: "^src/engines/" },
+      to: { path: "^src/(testbed|cli|daemon|networkdb-node)/" },
+    },
+    {
+      name: "engine-client-stands-alone",
+      severity: "error",
+      comment: "The Engine API client speaks to dockerd and imports nothing of cnm, so the testbed and tests may use it freely.",
+      from: { path: "^src/engines/docker/engine-client\\.ts$" },
+      to: { path: "^src/" },
+    },
+    {
       name: "daemon-and-networkdb-node-apart",
       severity: "error",
       comment: "cnmd and networkdb-node are two programs: what both need lives in a room below both.",

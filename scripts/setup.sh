@@ -23,6 +23,14 @@ declare -A needed=(
   [etcd]=etcd-server
   [iperf3]=iperf3
   [dig]=bind9-dnsutils
+  # Docker's own daemon, for the tests of cnm as its network and IPAM plugin
+  # (test/docker/): dockerd, its containerd and runc, busybox for the image
+  # the tests import (no registry needed), tini for `docker run --init`.
+  [dockerd]=docker.io
+  [containerd]=containerd
+  [runc]=runc
+  [busybox]=busybox-static
+  [tini]=tini
 )
 missing=()
 for cmd in "${!needed[@]}"; do
@@ -32,7 +40,7 @@ if ! command -v node >/dev/null 2>&1; then missing+=(nodejs npm); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   step "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  # etcd-server and iperf3 come with system services; the tests and benchmarks
+  # etcd-server, iperf3, docker.io and containerd come with system services; the tests and benchmarks
   # start their own processes, and a system etcd would hold port 2379. Keep
   # every service from starting during the install (policy-rc.d, honoured by
   # invoke-rc.d and deb-systemd-invoke), unless the machine has its own policy.
@@ -46,23 +54,34 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# etcd-server's install enables its service for the next boot (systemd unit
-# and SysV links): disable both, and stop it where systemd runs (an install
-# on a machine without policy-rc.d may have started it). Without a running
-# systemd, `systemctl disable` only edits the unit links, which is the point.
+# etcd-server's and docker.io's installs enable their services for the next
+# boot (systemd units and SysV links): disable them, and stop them where
+# systemd runs (an install on a machine without policy-rc.d may have started
+# them). A system etcd would hold port 2379; a system dockerd would hold
+# /var/run/docker.sock and /run/docker/plugins, and its containerd
+# /run/containerd, which the tests' own dockerds must not share. docker.socket
+# is a socket unit: left enabled, systemd would start dockerd on the first
+# connection to /var/run/docker.sock. Without a running systemd,
+# `systemctl disable` only edits the unit links, which is the point.
 disable_service() {
-  local name=$1
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet "$name.service" 2>/dev/null; then
-    systemctl disable --quiet "$name.service" 2>/dev/null || true
+  local unit=$1                       # "etcd" or "docker.socket": a name alone is a service
+  [[ $unit == *.* ]] || unit="$unit.service"
+  local name=${unit%.*}
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet "$unit" 2>/dev/null; then
+    systemctl disable --quiet "$unit" 2>/dev/null || true
   fi
-  if [ -d /run/systemd/system ] && systemctl is-active --quiet "$name.service" 2>/dev/null; then
-    systemctl stop "$name.service" || true
+  if [ -d /run/systemd/system ] && systemctl is-active --quiet "$unit" 2>/dev/null; then
+    systemctl stop "$unit" || true
   fi
-  if [ -x "/etc/init.d/$name" ] && ls /etc/rc[2-5].d/S??"$name" >/dev/null 2>&1; then
+  if [[ $unit == *.service ]] && [ -x "/etc/init.d/$name" ] && ls /etc/rc[2-5].d/S??"$name" >/dev/null 2>&1; then
     update-rc.d "$name" disable >/dev/null 2>&1 || true
   fi
 }
 disable_service etcd
+# The socket first: stopping docker.service while docker.socket listens would let a connection start it again.
+disable_service docker.socket
+disable_service docker
+disable_service containerd
 
 # memberlist's CRC layer uses zlib.crc32(), which Node has since 20.15.0 on the
 # 20 line and 22.2.0 on the 22 line (not in 21 or 22.0-22.1): ask for the
