@@ -95,6 +95,9 @@ export async function restore(ctx: ControllerContext): Promise<RestoreReport> {
     if (holder?.endpoints.includes(ep.id)) continue;
     delete ep.join;
     delete ep.sandboxId;
+    // An engine's endpoint swept here is one whose container went while cnm was away: the
+    // engine's release of its addresses was lost then, so they go with the endpoint.
+    delete ep.addressesHeldByEngine;
     try {
       await deleteEndpoint(ctx, ep);
       report.removed++;

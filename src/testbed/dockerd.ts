@@ -104,6 +104,21 @@ process.on("exit", () => {
   }
 });
 
+/**
+ * The cnmd flags that make a testbed host's cnmd the plugin of the dockerd
+ * DockerdProcess.inHost gives that host: its socket where that dockerd looks,
+ * that dockerd's API followed, and (with `dns`) names answered on the host's
+ * address, for a dockerd started with `--dns <host address>`.
+ */
+export function cnmdDockerArgs(host: TestbedHost, options: { dns?: boolean } = {}): string[] {
+  const hostDir = dirname(host.dataRoot);
+  return [
+    "--docker-plugin-socket", join(hostDir, "plugins", "cnm.sock"),
+    "--docker-host", `unix://${join(hostDir, "docker", "docker.sock")}`,
+    ...(options.dns ? ["--docker-dns", host.address] : []),
+  ];
+}
+
 export class DockerdProcess {
   readonly dir: string;
   readonly dataRoot: string;

@@ -8,5 +8,5 @@ export { inNamespace } from "./in-namespace.js";
 export { runCommand, runChecked, type ExecResult, type RunOptions } from "./process-run.js";
 export { leftoversOf, isClean, type Leftovers, type TestbedFootprint } from "./leftovers.js";
 export { UNDERLAY_SUBNET, UNDERLAY_MTU } from "./underlay.js";
-export { DockerdProcess, DOCKERD_BIN, DOCKER_CLI, type DockerdOptions } from "./dockerd.js";
+export { DockerdProcess, cnmdDockerArgs, DOCKERD_BIN, DOCKER_CLI, type DockerdOptions } from "./dockerd.js";
 export { importBusyboxImage, busyboxTarball, BUSYBOX_IMAGE, REQUIRED_APPLETS } from "./busybox-image.js";

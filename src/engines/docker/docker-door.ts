@@ -34,7 +34,7 @@ export interface DockerDoor {
  */
 export async function openDockerDoor(options: DockerDoorOptions): Promise<DockerDoor> {
   const log = options.logger ?? quietLogger;
-  const door: DoorContext = { controller: options.controller, bindings: new Bindings(options.bindingsPath), log, pendingRanges: new Map() };
+  const door: DoorContext = { controller: options.controller, bindings: new Bindings(options.bindingsPath), log, pendingRanges: new Map(), unconfirmedPools: new Set() };
   mkdirSync(dirname(options.socketPath), { recursive: true });
   const handlers = new Map([...networkCalls(door), ...ipamCalls(door)]);
   const server: PluginServer = await servePluginCalls({

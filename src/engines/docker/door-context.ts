@@ -16,6 +16,13 @@ export interface DoorContext {
    * subnet: CreateNetwork carries the subnet but not the pool id that holds it.
    */
   readonly pendingRanges: Map<string, string>;
+  /**
+   * Pools of bound networks handed out without --subnet and not yet taken by
+   * a CreateNetwork or given back. dockerd checks such a pool against the
+   * host's routes and, when they overlap (a cnm bridge's subnet is routed on
+   * the host), asks again while holding it, endlessly: a second ask is that.
+   */
+  readonly unconfirmedPools: Set<string>;
 }
 
 /** The key of pendingRanges. */

@@ -13,7 +13,7 @@ export interface EngineFollowerOptions {
   readonly log: Logger;
   /** Between passes over the networks. Default 1 s. */
   readonly intervalMs?: number;
-  /** Between passes of the endpoint reconciliation. Default 30 s. */
+  /** Between passes of the endpoint reconciliation (the first comes as dockerd answers). Default 10 s. */
   readonly reconcileMs?: number;
 }
 
@@ -29,7 +29,7 @@ export function followEngine(o: EngineFollowerOptions): { close(): void } {
   const names = new ContainerNames(o.controller, o.docker, o.log);
   const reconciler = new EndpointReconciler(o.controller, o.docker, o.bindings, o.log);
   const interval = o.intervalMs ?? 1000;
-  const reconcileEvery = Math.max(1, Math.round((o.reconcileMs ?? 30_000) / interval));
+  const reconcileEvery = Math.max(1, Math.round((o.reconcileMs ?? 10_000) / interval));
   let events: EventSubscription | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -61,9 +61,12 @@ export function followEngine(o: EngineFollowerOptions): { close(): void } {
 
   const tick = async (): Promise<void> => {
     try {
-      if (!events) await subscribe();
+      if (!events) {
+        await subscribe();
+        ticks = 0;
+      }
       await sync.pass();
-      if (++ticks % reconcileEvery === 0) await reconciler.pass();
+      if (ticks++ % reconcileEvery === 0) await reconciler.pass();
     } catch (err) {
       if (err instanceof EngineUnreachableError) {
         if (events) o.log.warn(`lost dockerd at unix://${o.docker.socketPath}; waiting for it`);

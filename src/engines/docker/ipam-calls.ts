@@ -48,14 +48,26 @@ export function ipamCalls(door: DoorContext): Map<string, PluginHandler> {
       const wanted = pool ? canonicalSubnet(pool) : undefined;
       const grant = wanted ? grants.find((g) => g.pool === wanted) : grants[0];
       if (!grant) throw new InvalidParameterError(`cnm network ${net.name} has no subnet ${wanted}; its subnets are ${grants.map((g) => g.pool).join(", ")}`);
+      const poolId = encodePoolId({ network: net.id, pool: grant.pool, v6 });
+      if (!wanted) {
+        if (door.unconfirmedPools.delete(poolId)) {
+          throw new InvalidParameterError(
+            `dockerd refuses subnet ${grant.pool} of cnm network ${net.name} because it is routed on this host; name it: --subnet ${grant.pool}`,
+          );
+        }
+        door.unconfirmedPools.add(poolId);
+      }
       return {
-        PoolID: encodePoolId({ network: net.id, pool: grant.pool, v6 }),
+        PoolID: poolId,
         Pool: grant.pool,
         Data: grant.gateway ? { [DockerKeys.poolGateway]: grant.gateway } : {},
       };
     },
 
-    ReleasePool: async () => ({}),
+    ReleasePool: async (b) => {
+      door.unconfirmedPools.delete(str(b, "PoolID"));
+      return {};
+    },
 
     RequestAddress: async (b) => {
       const ref = decodePoolId(str(b, "PoolID"));

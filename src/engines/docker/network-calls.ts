@@ -3,6 +3,7 @@ import { InvalidParameterError, NotFoundError } from "../../errors.js";
 import { cidrAddress } from "../../inet/index.js";
 import { endpointOptionsOf, stringsOf, str, type PluginHandler } from "../../plugin-sdk/index.js";
 import { canonicalSubnet, rangeKey, type DoorContext } from "./door-context.js";
+import { decodePoolId } from "./pool-ids.js";
 import { CREATABLE_DRIVERS, DockerKeys, DRIVER_OPTION, ENGINE, NETWORK_OPTION, splitOptions } from "./options.js";
 
 type Json = Record<string, unknown>;
@@ -71,6 +72,7 @@ export function networkCalls(door: DoorContext): Map<string, PluginHandler> {
       }
       const net = boundNetwork(door, network);
       checkSamePools(net, ipv4, ipv6);
+      for (const id of [...door.unconfirmedPools]) if (decodePoolId(id).network === net.id) door.unconfirmedPools.delete(id);
       door.bindings.set(dockerId, { network: net.id, created: false });
       return {};
     },
