@@ -102,6 +102,17 @@ export class OverlaySandbox {
   unprogramPeer(subnet: OverlaySubnet, peer: ProgrammedPeer): void {
     ignoreAbsent(() => this.ns.neighDel({ dev: subnet.vxlan, ip: peer.ip }));
     ignoreAbsent(() => this.ns.fdbDel({ dev: subnet.vxlan, mac: peer.mac, dst: peer.tunnelIp, self: true }));
+    this.forgetLearned(subnet, peer.mac);
+  }
+
+  /**
+   * Drops what the bridge learnt of a MAC behind the vxlan port. Overlay MACs
+   * follow from addresses, so an address given again, here, takes the MAC of
+   * an endpoint that was remote: for the bridge's 5 minutes of ageing, frames
+   * to it would still go into the tunnel, to nobody.
+   */
+  forgetLearned(subnet: OverlaySubnet, mac: string): void {
+    ignoreAbsent(() => this.ns.fdbDel({ dev: subnet.vxlan, mac, master: true }));
   }
 
   /**
@@ -118,6 +129,7 @@ export class OverlaySandbox {
       mtu: spec.mtu,
       master: subnet.bridge,
     });
+    this.forgetLearned(subnet, spec.mac);
     try {
       this.ns.linkSet(spec.hostEnd, { ipv6AddrGenMode: "none" });
       this.ns.linkSetUp(spec.hostEnd);
