@@ -60,6 +60,23 @@ describe("dockerd's containers on cnm networks, one host", () => {
     assert.equal((out.match(/1 packets received/g) ?? []).length, 2);
   });
 
+  it("Docker's flags shape the cnm network: --gateway, --ip-range, --internal, the MTU", async () => {
+    await docker(d(), [
+      "network", "create", "-d", "cnm", "--ipam-driver", "cnm", "-o", "cnm.driver=bridge",
+      "--subnet", "10.98.0.0/24", "--gateway", "10.98.0.254", "--ip-range", "10.98.0.128/25", "--internal",
+      "-o", "com.docker.network.driver.mtu=1400", "shaped",
+    ]);
+    const out = await docker(d(), ["run", "--rm", "--network", "shaped", BUSYBOX_IMAGE, "sh", "-c", "ip -o link show eth0; ip -4 -o addr show eth0; ip route"]);
+    assert.match(out, /mtu 1400/);
+    assert.match(out, /inet 10\.98\.0\.128\/24/, "the first address of the range");
+    assert.doesNotMatch(out, /default/, "an internal network gives no way out");
+    const made = await h().cnm(["network", "inspect", "--format", "json", (await docker(d(), ["network", "inspect", "-f", "{{.Id}}", "shaped"])).trim()]);
+    const [net] = JSON.parse(made.stdout) as { Internal: boolean; IPAM: { Config: { Subnet: string; Gateway: string; IPRange?: string }[] } }[];
+    assert.equal(net!.Internal, true);
+    assert.deepEqual(net!.IPAM.Config, [{ Subnet: "10.98.0.0/24", Gateway: "10.98.0.254", IPRange: "10.98.0.128/25" }]);
+    await docker(d(), ["network", "rm", "shaped"]);
+  });
+
   it("docker run -p publishes a port that answers from the host", async () => {
     await docker(d(), ["run", "-d", "--name", "pub", "-p", "8089:80", "--network", "br1", BUSYBOX_IMAGE, "sh", "-c", "echo published > /var/www/index.html; httpd -f -p 80 -h /var/www"]);
     let reply = "";
@@ -79,13 +96,18 @@ describe("dockerd's containers on cnm networks, one host", () => {
     assert.equal((await docker(d(), ["inspect", "-f", "{{.NetworkSettings.Networks.br1.IPAddress}}", "again"])).trim(), "10.91.0.2");
   });
 
-  it("a container keeps its address and connectivity while cnmd is killed -9 and restarted, and later starts work", async () => {
+  it("a container keeps its address and connectivity while cnmd is killed -9 or stopped and restarted, and later starts work", async () => {
     await h().killDaemon();
     const during = await docker(d(), ["exec", "again", "ping", "-c1", "-W2", "10.91.0.1"]);
     assert.match(during, /1 packets received/);
     await h().startDaemon();
     assert.match(await docker(d(), ["run", "--rm", "--network", "br1", BUSYBOX_IMAGE, "ping", "-c1", "-W2", "again"]), /1 packets received/);
     assert.equal((await docker(d(), ["inspect", "-f", "{{.NetworkSettings.Networks.br1.IPAddress}}", "again"])).trim(), "10.91.0.2");
+    // A clean stop (SIGTERM) and start as well: the container never notices.
+    await h().stopDaemon();
+    assert.match(await docker(d(), ["exec", "again", "ping", "-c1", "-W2", "10.91.0.1"]), /1 packets received/);
+    await h().startDaemon();
+    assert.match(await docker(d(), ["run", "--rm", "--network", "br1", BUSYBOX_IMAGE, "ping", "-c1", "-W2", "again"]), /1 packets received/);
     await docker(d(), ["rm", "-f", "again"]);
   });
 

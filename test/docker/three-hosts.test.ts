@@ -90,6 +90,13 @@ describe("one cnm overlay across three hosts' dockerd", () => {
     await waitUntil("c2's name gone", async () => !(await pings(0, "c1", "c2")), 10_000);
   });
 
+  it("a container that exits on its own takes its peer record with it", async () => {
+    await docker(2, ["run", "-d", "--name", "brief", "--network", "ov", "--ip", "10.94.0.200", BUSYBOX_IMAGE, "sleep", "3"]);
+    await waitUntil("brief's record on h1", async () => (await peerIps(hosts()[0]!)).includes("10.94.0.200"), 5000);
+    await waitUntil("brief's record gone from h1 after it exited", async () => !(await peerIps(hosts()[0]!)).includes("10.94.0.200"), 15_000);
+    await docker(2, ["rm", "brief"]);
+  });
+
   it("cnmd on host 3 killed -9 and restarted: its container is reachable again within 5 s, at its old address", async () => {
     const ip3 = await ipOf(2, "c3");
     await hosts()[2]!.killDaemon();
