@@ -170,6 +170,39 @@ describe("dockerd's containers on cnm networks, one host", () => {
     await docker(d(), ["run", "--rm", "--network", "br1", "--ip", "10.91.0.9", BUSYBOX_IMAGE, "true"]);
   });
 
+  it("docker network connect and disconnect a running container: a second interface comes and goes", async () => {
+    await docker(d(), ["network", "create", "-d", "cnm", "--ipam-driver", "cnm", "-o", "cnm.driver=bridge", "--subnet", "10.89.0.0/24", "second"]);
+    await docker(d(), ["run", "-d", "--name", "multi", "--network", "br1", BUSYBOX_IMAGE, "sleep", "600"]);
+    await docker(d(), ["network", "connect", "second", "multi"]);
+    assert.match(await docker(d(), ["exec", "multi", "ip", "-4", "-o", "addr", "show", "eth1"]), /inet 10\.89\.0\.2\/24/);
+    assert.match(await docker(d(), ["exec", "multi", "ping", "-c1", "-W2", "10.89.0.1"]), /1 packets received/);
+    const secondId = (await docker(d(), ["network", "inspect", "-f", "{{.Id}}", "second"])).trim();
+    assert.equal((await cnmSide(h(), secondId)).endpoints, 1);
+    await docker(d(), ["network", "disconnect", "second", "multi"]);
+    assert.notEqual((await d().docker(["exec", "multi", "ip", "link", "show", "eth1"])).code, 0, "eth1 is gone");
+    assert.deepEqual(await cnmSide(h(), secondId), { endpoints: 0, veths: (await cnmSide(h(), secondId)).veths });
+    assert.match(await docker(d(), ["exec", "multi", "ping", "-c1", "-W2", "10.91.0.1"]), /1 packets received/, "still on br1");
+    await docker(d(), ["rm", "-f", "multi"]);
+    await docker(d(), ["network", "rm", "second"]);
+    assert.deepEqual((await cnmSide(h(), (await docker(d(), ["network", "inspect", "-f", "{{.Id}}", "br1"])).trim())).veths, []);
+  });
+
+  it("a macvlan network made from Docker puts containers straight on the host's segment", async () => {
+    await docker(d(), [
+      "network", "create", "-d", "cnm", "--ipam-driver", "cnm", "-o", "cnm.driver=macvlan", "-o", "parent=eth0",
+      "--subnet", "198.51.100.0/24", "--ip-range", "198.51.100.192/27", "--gateway", "198.51.100.254", "mv",
+    ]);
+    await docker(d(), ["run", "-d", "--name", "mv1", "--network", "mv", BUSYBOX_IMAGE, "sleep", "600"]);
+    const out = await docker(d(), ["run", "--rm", "--network", "mv", BUSYBOX_IMAGE, "ping", "-c1", "-W2", "198.51.100.192"]);
+    assert.match(out, /1 packets received/);
+    const mvId = (await docker(d(), ["network", "inspect", "-f", "{{.Id}}", "mv"])).trim();
+    const [net] = JSON.parse((await h().cnm(["network", "inspect", "--format", "json", mvId])).stdout) as { Driver: string; Options: Record<string, string> }[];
+    assert.equal(net!.Driver, "macvlan");
+    assert.equal(net!.Options["parent"], "eth0");
+    await docker(d(), ["rm", "-f", "mv1"]);
+    await docker(d(), ["network", "rm", "mv"]);
+  });
+
   it("docker network rm removes the cnm network it made", async () => {
     const id = (await docker(d(), ["network", "inspect", "-f", "{{.Id}}", "br1"])).trim();
     await docker(d(), ["network", "rm", "br1"]);

@@ -129,4 +129,17 @@ describe("one cnm overlay across three hosts' dockerd", () => {
     assert.equal(out.trim(), "", out);
     await Promise.all(dockerds.map((_, i) => docker(i, ["rm", "-f", ...Array.from({ length: 10 }, (_, n) => `m${n * 3 + i}`)], 120_000)));
   });
+
+  it("an overlay made with docker on host 2 appears in every dockerd, and docker network rm there removes it everywhere", async () => {
+    const unnamed = await dockerds[1]!.docker(["network", "create", "-d", "cnm", "--ipam-driver", "cnm", "-o", "cnm.driver=overlay", "--subnet", "10.88.0.0/24", "dov"]);
+    assert.match(unnamed.stderr, /an overlay reaches every host under one name: add -o cnm\.network=NAME/);
+    await docker(1, ["network", "create", "-d", "cnm", "--ipam-driver", "cnm", "-o", "cnm.driver=overlay", "-o", "cnm.network=dov", "--subnet", "10.88.0.0/24", "dov"]);
+    for (const i of [0, 2]) await waitUntil(`dov in h${i + 1}'s dockerd`, async () => (await docker(i, ["network", "ls", "--format", "{{.Name}}"])).split("\n").includes("dov"), 15_000);
+    await docker(0, ["run", "-d", "--name", "d1", "--network", "dov", BUSYBOX_IMAGE, "sleep", "600"]);
+    assert.match(await docker(2, ["run", "--rm", "--network", "dov", BUSYBOX_IMAGE, "ping", "-c1", "-W2", (await docker(0, ["inspect", "-f", "{{.NetworkSettings.Networks.dov.IPAddress}}", "d1"])).trim()]), /1 packets received/);
+    await docker(0, ["rm", "-f", "d1"]);
+    await docker(1, ["network", "rm", "dov"]);
+    for (const i of [0, 2]) await waitUntil(`dov gone from h${i + 1}'s dockerd`, async () => !(await docker(i, ["network", "ls", "--format", "{{.Name}}"])).split("\n").includes("dov"), 15_000);
+    assert.notEqual((await hosts()[0]!.cnm(["network", "inspect", "dov"])).code, 0, "and from cnm");
+  });
 });

@@ -52,6 +52,10 @@ export function networkCalls(door: DoorContext): Map<string, PluginHandler> {
         if (!(CREATABLE_DRIVERS as readonly string[]).includes(driver)) {
           throw new InvalidParameterError(`-o ${DRIVER_OPTION}=${driver}: cnm creates networks of the drivers ${CREATABLE_DRIVERS.join(", ")} for Docker`);
         }
+        // dockerd never tells a plugin the network's name; a network every host's dockerd lists needs one they share.
+        if (driver === "overlay" && !network) {
+          throw new InvalidParameterError(`an overlay reaches every host under one name: add -o ${NETWORK_OPTION}=NAME (the Docker network's name, for the other hosts' dockerd)`);
+        }
         const net = await c.createNetwork({
           name: network ?? `docker-${dockerId.slice(0, 12)}`,
           id: dockerId,
