@@ -121,6 +121,19 @@ describe("dockerd's containers on cnm networks, one host", () => {
     assert.match(r.stdout, /1 packets received/);
   });
 
+  it("a cnmd away longer than Docker's retry window gets the user Docker's error naming the plugin's socket", async () => {
+    await h().stopDaemon();
+    const t = Date.now();
+    const r = await d().docker(["run", "--rm", "--network", "br1", BUSYBOX_IMAGE, "true"], { timeoutMs: 60_000 });
+    const waited = Date.now() - t;
+    await h().startDaemon();
+    console.log(`docker run failed after ${waited} ms: ${r.stderr.trim()}`);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /dial unix \/run\/docker\/plugins\/cnm\.sock: connect: no such file or directory/);
+    assert.ok(waited > 10_000, "Docker retried first");
+    assert.match(await docker(d(), ["run", "--rm", "--network", "br1", BUSYBOX_IMAGE, "ping", "-c1", "-W2", "10.91.0.1"]), /1 packets received/);
+  });
+
   it("a Docker network bound to an existing cnm network shares it with cnm's own sandboxes", async () => {
     const made = await h().cnm(["network", "create", "--subnet", "10.93.0.0/24", "shared"]);
     assert.equal(made.code, 0, made.stderr);
