@@ -181,14 +181,7 @@ async function restoreSandbox(ctx: ControllerContext, sb: SandboxRecord, report:
   }
   writeSandboxFiles(ctx.log, ctx.runDir, sb, []);
   ctx.sandboxes.set(sb.id, sb);
-  // Joins are replayed in their original order, so interface names and the gateway come out the same.
-  const joined = sb.endpoints
-    .map((id) => ctx.endpoints.get(id))
-    .filter((e): e is EndpointRecord => e?.join !== undefined)
-    .sort((a, b) => a.join!.order - b.join!.order);
-  const kept = sb.endpoints.filter((id) => awaiting.has(id));
-  sb.endpoints = [];
-  delete sb.gatewayEndpoint;
+  const { joined, kept } = takeJoins(ctx, sb, awaiting);
   for (const ep of joined) {
     const previous = ep.join!;
     delete ep.join;
@@ -222,14 +215,8 @@ async function restoreSandbox(ctx: ControllerContext, sb: SandboxRecord, report:
  */
 async function restoreEngineSandbox(ctx: ControllerContext, sb: SandboxRecord, report: RestoreReport, awaiting: ReadonlySet<string>): Promise<void> {
   ctx.sandboxes.set(sb.id, sb);
-  const joined = sb.endpoints
-    .map((id) => ctx.endpoints.get(id))
-    .filter((e): e is EndpointRecord => e?.join !== undefined)
-    .sort((a, b) => a.join!.order - b.join!.order);
-  const kept = sb.endpoints.filter((id) => awaiting.has(id));
   const wayOut = sb.gatewayEndpoint;
-  sb.endpoints = [];
-  delete sb.gatewayEndpoint;
+  const { joined, kept } = takeJoins(ctx, sb, awaiting);
   for (const ep of joined) {
     const previous = ep.join!;
     delete ep.join;
@@ -255,4 +242,20 @@ async function restoreEngineSandbox(ctx: ControllerContext, sb: SandboxRecord, r
     return;
   }
   await ctx.store.putSandbox(sb);
+}
+
+/**
+ * Empties the sandbox's joins for their replay: the joined endpoints in their
+ * original order (so interface names and the gateway come out the same), and
+ * the ids of those waiting for a network that is not back yet.
+ */
+function takeJoins(ctx: ControllerContext, sb: SandboxRecord, awaiting: ReadonlySet<string>): { joined: EndpointRecord[]; kept: string[] } {
+  const joined = sb.endpoints
+    .map((id) => ctx.endpoints.get(id))
+    .filter((e): e is EndpointRecord => e?.join !== undefined)
+    .sort((a, b) => a.join!.order - b.join!.order);
+  const kept = sb.endpoints.filter((id) => awaiting.has(id));
+  sb.endpoints = [];
+  delete sb.gatewayEndpoint;
+  return { joined, kept };
 }

@@ -1,6 +1,6 @@
-import type { Controller } from "../../controller/index.js";
-import { errorText, type Logger } from "../../log/index.js";
-import { EngineApiError, type EngineClient } from "./engine-client.js";
+import { errorText } from "../../log/index.js";
+import type { FollowContext } from "./door-context.js";
+import { EngineApiError } from "./engine-client.js";
 
 /**
  * Docker's plugin protocol never says which container an endpoint is for,
@@ -10,22 +10,18 @@ import { EngineApiError, type EngineClient } from "./engine-client.js";
  * other, so a container on another host finds it by name.
  */
 export class ContainerNames {
-  constructor(
-    private readonly controller: Controller,
-    private readonly docker: EngineClient,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly follow: FollowContext) {}
 
   /** Every running container: after (re)connecting to dockerd, when events may have been missed. */
   async learnAll(): Promise<void> {
-    for (const c of await this.docker.listContainers()) await this.learn(c.Id);
+    for (const c of await this.follow.docker.listContainers()) await this.learn(c.Id);
   }
 
   /** One container's names, on each of its networks whose endpoint is cnm's. */
   async learn(containerId: string): Promise<void> {
     let container;
     try {
-      container = await this.docker.inspectContainer(containerId);
+      container = await this.follow.docker.inspectContainer(containerId);
     } catch (err) {
       // Gone again already (a --rm container that ran briefly).
       if (err instanceof EngineApiError && err.status === 404) return;
@@ -33,15 +29,15 @@ export class ContainerNames {
     }
     const name = container.Name.replace(/^\//, "");
     for (const settings of Object.values(container.NetworkSettings.Networks)) {
-      const view = this.controller.endpoint(settings.EndpointID);
+      const view = this.follow.controller.endpoint(settings.EndpointID);
       if (!view?.endpoint.sandboxId) continue;
       const names = [...new Set([name, ...(settings.Aliases ?? [])])];
       const had = view.endpoint.engineNames ?? [];
       if (had.length === names.length && had.every((n, i) => n === names[i])) continue;
       try {
-        await this.controller.setEngineNames(settings.EndpointID, names);
+        await this.follow.controller.setEngineNames(settings.EndpointID, names);
       } catch (err) {
-        this.log.debug(`names of container ${name}: ${errorText(err)}`);
+        this.follow.log.debug(`names of container ${name}: ${errorText(err)}`);
       }
     }
   }

@@ -4,6 +4,7 @@ import { formatIpValue, parseIpValue, prefixContainsIp, prefixToString, tryParse
 import { InvalidParameterError } from "../../errors.js";
 import type { Logger } from "../../log/index.js";
 import type { Bindings } from "./bindings.js";
+import type { EngineClient } from "./engine-client.js";
 import type { PoolRef } from "./pool-ids.js";
 
 /** What the NetworkDriver and IpamDriver halves of the door share. */
@@ -23,6 +24,14 @@ export interface DoorContext {
    * the host), asks again while holding it, endlessly: a second ask is that.
    */
   readonly unconfirmedPools: Set<string>;
+}
+
+/** What the parts that follow dockerd's API share. */
+export interface FollowContext {
+  readonly controller: Controller;
+  readonly docker: EngineClient;
+  readonly bindings: Bindings;
+  readonly log: Logger;
 }
 
 /** The key of pendingRanges. */

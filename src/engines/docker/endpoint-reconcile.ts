@@ -1,7 +1,6 @@
-import type { Controller } from "../../controller/index.js";
-import { errorText, type Logger } from "../../log/index.js";
-import type { Bindings } from "./bindings.js";
-import { EngineApiError, type EngineClient } from "./engine-client.js";
+import { errorText } from "../../log/index.js";
+import type { FollowContext } from "./door-context.js";
+import { EngineApiError } from "./engine-client.js";
 
 /**
  * Removes the endpoints of containers dockerd no longer has. dockerd cleans up
@@ -15,39 +14,34 @@ export class EndpointReconciler {
   /** Endpoints missing from dockerd at the last pass. */
   private suspects = new Set<string>();
 
-  constructor(
-    private readonly controller: Controller,
-    private readonly docker: EngineClient,
-    private readonly bindings: Bindings,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly follow: FollowContext) {}
 
   async pass(): Promise<void> {
     const known = new Set<string>();
     const bound = new Set<string>();
-    for (const [dockerId, b] of this.bindings.entries()) {
+    for (const [dockerId, b] of this.follow.bindings.entries()) {
       bound.add(b.network);
       try {
-        const net = await this.docker.inspectNetwork(dockerId);
+        const net = await this.follow.docker.inspectNetwork(dockerId);
         for (const c of Object.values(net.Containers ?? {})) known.add(c.EndpointID);
       } catch (err) {
         if (!(err instanceof EngineApiError && err.status === 404)) throw err;
       }
     }
     const next = new Set<string>();
-    for (const net of this.controller.networks().filter((n) => bound.has(n.id))) {
-      for (const { endpoint } of this.controller.networkEndpoints(net.id)) {
+    for (const net of this.follow.controller.networks().filter((n) => bound.has(n.id))) {
+      for (const { endpoint } of this.follow.controller.networkEndpoints(net.id)) {
         if (!endpoint.addressesHeldByEngine || known.has(endpoint.id)) continue;
         if (!this.suspects.has(endpoint.id)) {
           next.add(endpoint.id);
           continue;
         }
         try {
-          await this.controller.deleteEngineEndpoint(endpoint.id);
-          for (const address of [endpoint.address, endpoint.addressIPv6]) if (address) await this.controller.releaseAddress(net.id, address);
-          this.log.info(`removed endpoint ${endpoint.id.slice(0, 12)} (${endpoint.address ?? "no address"}) of network ${net.name}: its container is gone from dockerd`);
+          await this.follow.controller.deleteEngineEndpoint(endpoint.id);
+          for (const address of [endpoint.address, endpoint.addressIPv6]) if (address) await this.follow.controller.releaseAddress(net.id, address);
+          this.follow.log.info(`removed endpoint ${endpoint.id.slice(0, 12)} (${endpoint.address ?? "no address"}) of network ${net.name}: its container is gone from dockerd`);
         } catch (err) {
-          this.log.warn(`endpoint ${endpoint.id.slice(0, 12)} of a container gone from dockerd: not removed yet: ${errorText(err)}`);
+          this.follow.log.warn(`endpoint ${endpoint.id.slice(0, 12)} of a container gone from dockerd: not removed yet: ${errorText(err)}`);
           next.add(endpoint.id);
         }
       }

@@ -1,16 +1,11 @@
-import type { Controller } from "../../controller/index.js";
-import { errorText, type Logger } from "../../log/index.js";
-import type { Bindings } from "./bindings.js";
+import { errorText } from "../../log/index.js";
+import type { FollowContext } from "./door-context.js";
 import { ContainerNames } from "./container-names.js";
 import { EndpointReconciler } from "./endpoint-reconcile.js";
-import { EngineUnreachableError, type EngineClient, type EventSubscription } from "./engine-client.js";
+import { EngineUnreachableError, type EventSubscription } from "./engine-client.js";
 import { NetworkSync } from "./network-sync.js";
 
-export interface EngineFollowerOptions {
-  readonly controller: Controller;
-  readonly docker: EngineClient;
-  readonly bindings: Bindings;
-  readonly log: Logger;
+export interface EngineFollowerOptions extends FollowContext {
   /** Between passes over the networks. Default 1 s. */
   readonly intervalMs?: number;
   /** Between passes of the endpoint reconciliation (the first comes as dockerd answers). Default 10 s. */
@@ -25,9 +20,9 @@ export interface EngineFollowerOptions {
  * waited for quietly; cnmd without Docker pays one failed connect a second.
  */
 export function followEngine(o: EngineFollowerOptions): { close(): void } {
-  const sync = new NetworkSync(o.controller, o.docker, o.bindings, o.log);
-  const names = new ContainerNames(o.controller, o.docker, o.log);
-  const reconciler = new EndpointReconciler(o.controller, o.docker, o.bindings, o.log);
+  const sync = new NetworkSync(o);
+  const names = new ContainerNames(o);
+  const reconciler = new EndpointReconciler(o);
   const interval = o.intervalMs ?? 1000;
   const reconcileEvery = Math.max(1, Math.round((o.reconcileMs ?? 10_000) / interval));
   let events: EventSubscription | undefined;

@@ -1,9 +1,8 @@
-import type { Controller } from "../../controller/index.js";
 import type { NetworkRecord } from "../../controllerapi/index.js";
 import { cidrAddress } from "../../inet/index.js";
-import { errorText, type Logger } from "../../log/index.js";
-import type { Bindings } from "./bindings.js";
-import { EngineApiError, type EngineClient, type NetworkCreateRequest } from "./engine-client.js";
+import { errorText } from "../../log/index.js";
+import type { FollowContext } from "./door-context.js";
+import { EngineApiError, type NetworkCreateRequest } from "./engine-client.js";
 import { NETWORK_OPTION, PLUGIN_NAME } from "./options.js";
 
 /** The label that marks a Docker network cnmd brought to dockerd, with the cnm network's id. */
@@ -21,20 +20,15 @@ export class NetworkSync {
   /** Names already reported as taken by another Docker network, so the log says it once. */
   private readonly reportedClashes = new Set<string>();
 
-  constructor(
-    private readonly controller: Controller,
-    private readonly docker: EngineClient,
-    private readonly bindings: Bindings,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly follow: FollowContext) {}
 
   async pass(): Promise<void> {
-    const global = this.controller.networks().filter((n) => n.scope === "global");
-    const dockerNets = await this.docker.listNetworks({ driver: [PLUGIN_NAME] });
+    const global = this.follow.controller.networks().filter((n) => n.scope === "global");
+    const dockerNets = await this.follow.docker.listNetworks({ driver: [PLUGIN_NAME] });
     const dockerIds = new Set(dockerNets.map((n) => n.Id));
     // Docker networks removed while cnmd was away: dockerd told nobody.
-    for (const [dockerId] of this.bindings.entries()) if (!dockerIds.has(dockerId)) this.bindings.delete(dockerId);
-    const bound = new Set(this.bindings.entries().map(([, b]) => b.network));
+    for (const [dockerId] of this.follow.bindings.entries()) if (!dockerIds.has(dockerId)) this.follow.bindings.delete(dockerId);
+    const bound = new Set(this.follow.bindings.entries().map(([, b]) => b.network));
     for (const n of dockerNets) {
       const id = n.Options?.[NETWORK_OPTION];
       if (id) bound.add(id);
@@ -43,8 +37,8 @@ export class NetworkSync {
       if (bound.has(net.id) || bound.has(net.name)) continue;
       await this.bring(net);
     }
-    const live = new Set(this.controller.networks().map((n) => n.id));
-    for (const [dockerId, b] of this.bindings.entries()) {
+    const live = new Set(this.follow.controller.networks().map((n) => n.id));
+    for (const [dockerId, b] of this.follow.bindings.entries()) {
       if (live.has(b.network)) continue;
       await this.takeAway(dockerId);
     }
@@ -66,11 +60,11 @@ export class NetworkSync {
       Labels: { [NETWORK_ID_LABEL]: net.id },
     };
     try {
-      const { Id } = await this.docker.createNetwork(body);
-      this.log.info(`brought cnm network ${net.name} to dockerd as Docker network ${Id.slice(0, 12)}`);
+      const { Id } = await this.follow.docker.createNetwork(body);
+      this.follow.log.info(`brought cnm network ${net.name} to dockerd as Docker network ${Id.slice(0, 12)}`);
     } catch (err) {
       if (err instanceof EngineApiError && err.status === 409) {
-        if (!this.reportedClashes.has(net.name)) this.log.warn(`cnm network ${net.name} cannot appear in dockerd: ${err.engineMessage}`);
+        if (!this.reportedClashes.has(net.name)) this.follow.log.warn(`cnm network ${net.name} cannot appear in dockerd: ${err.engineMessage}`);
         this.reportedClashes.add(net.name);
         return;
       }
@@ -82,11 +76,11 @@ export class NetworkSync {
   private async takeAway(dockerId: string): Promise<void> {
     try {
       // dockerd's DeleteNetwork call to the plugin unbinds it.
-      await this.docker.deleteNetwork(dockerId);
-      this.log.info(`removed Docker network ${dockerId.slice(0, 12)}: its cnm network is gone`);
+      await this.follow.docker.deleteNetwork(dockerId);
+      this.follow.log.info(`removed Docker network ${dockerId.slice(0, 12)}: its cnm network is gone`);
     } catch (err) {
-      if (err instanceof EngineApiError && err.status === 404) this.bindings.delete(dockerId);
-      else this.log.debug(`Docker network ${dockerId.slice(0, 12)} stays for now: ${errorText(err)}`);
+      if (err instanceof EngineApiError && err.status === 404) this.follow.bindings.delete(dockerId);
+      else this.follow.log.debug(`Docker network ${dockerId.slice(0, 12)} stays for now: ${errorText(err)}`);
     }
   }
 }
