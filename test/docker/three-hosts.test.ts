@@ -80,6 +80,12 @@ describe("one cnm overlay across three hosts' dockerd", () => {
     }
   });
 
+  it("a container on the overlay gets its way out as Docker gives it (dockerd's docker_gwbridge)", async () => {
+    const routes = await docker(0, ["exec", "c1", "ip", "route"]);
+    assert.match(routes, /default via \S+ dev eth1/, "the default route leaves through the second interface");
+    assert.ok(await pings(0, "c1", hosts()[1]!.address), "c1 reaches host 2's underlay address through its host");
+  });
+
   it("a container removed on host 2 becomes unreachable from host 1, and its peer record leaves every table", async () => {
     const ip2 = await ipOf(1, "c2");
     for (const h of hosts()) assert.ok((await peerIps(h)).includes(ip2), `${h.name} has no peer record of ${ip2}`);
@@ -141,5 +147,15 @@ describe("one cnm overlay across three hosts' dockerd", () => {
     await docker(1, ["network", "rm", "dov"]);
     for (const i of [0, 2]) await waitUntil(`dov gone from h${i + 1}'s dockerd`, async () => !(await docker(i, ["network", "ls", "--format", "{{.Name}}"])).split("\n").includes("dov"), 15_000);
     assert.notEqual((await hosts()[0]!.cnm(["network", "inspect", "dov"])).code, 0, "and from cnm");
+  });
+
+  it("cnm network rm of the overlay takes it out of every dockerd", async () => {
+    await docker(0, ["rm", "-f", "c1"]);
+    await docker(2, ["rm", "-f", "c3"]);
+    const rm = await hosts()[1]!.cnm(["network", "rm", "ov"]);
+    assert.equal(rm.code, 0, rm.stderr);
+    for (const [i] of dockerds.entries()) {
+      await waitUntil(`ov gone from h${i + 1}'s dockerd`, async () => !(await docker(i, ["network", "ls", "--format", "{{.Name}}"])).split("\n").includes("ov"), 15_000);
+    }
   });
 });
