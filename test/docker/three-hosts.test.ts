@@ -155,7 +155,12 @@ describe("one cnm overlay across three hosts' dockerd", () => {
     const rm = await hosts()[1]!.cnm(["network", "rm", "ov"]);
     assert.equal(rm.code, 0, rm.stderr);
     for (const [i] of dockerds.entries()) {
-      await waitUntil(`ov gone from h${i + 1}'s dockerd`, async () => !(await docker(i, ["network", "ls", "--format", "{{.Name}}"])).split("\n").includes("ov"), 15_000);
+      const gone = async () => !(await docker(i, ["network", "ls", "--format", "{{.Name}}"])).split("\n").includes("ov");
+      await waitUntil(`ov gone from h${i + 1}'s dockerd`, gone, 30_000).catch(async (err: unknown) => {
+        const inspect = await dockerds[i]!.docker(["network", "inspect", "ov"]);
+        const log = hosts()[i]!.logTail(3000).split("\n").filter((l) => !l.includes("docker plugin: ")).join("\n");
+        throw new Error(`${String(err)}\n--- docker network inspect ov:\n${inspect.stdout}${inspect.stderr}\n--- cnmd:\n${log}`);
+      });
     }
   });
 });

@@ -19,6 +19,12 @@ export const NETWORK_ID_LABEL = "cnm.network.id";
 export class NetworkSync {
   /** Names already reported as taken by another Docker network, so the log says it once. */
   private readonly reportedClashes = new Set<string>();
+  /**
+   * Bound Docker networks dockerd did not list at the last pass. A binding is
+   * dropped only when its network is missing twice: CreateNetwork binds a
+   * network before dockerd lists it, and a pass may fall in between.
+   */
+  private missing = new Set<string>();
 
   constructor(private readonly follow: FollowContext) {}
 
@@ -27,7 +33,13 @@ export class NetworkSync {
     const dockerNets = await this.follow.docker.listNetworks({ driver: [PLUGIN_NAME] });
     const dockerIds = new Set(dockerNets.map((n) => n.Id));
     // Docker networks removed while cnmd was away: dockerd told nobody.
-    for (const [dockerId] of this.follow.bindings.entries()) if (!dockerIds.has(dockerId)) this.follow.bindings.delete(dockerId);
+    const missing = new Set<string>();
+    for (const [dockerId] of this.follow.bindings.entries()) {
+      if (dockerIds.has(dockerId)) continue;
+      if (this.missing.has(dockerId)) this.follow.bindings.delete(dockerId);
+      else missing.add(dockerId);
+    }
+    this.missing = missing;
     const bound = new Set(this.follow.bindings.entries().map(([, b]) => b.network));
     for (const n of dockerNets) {
       const id = n.Options?.[NETWORK_OPTION];
