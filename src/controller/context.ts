@@ -39,6 +39,12 @@ export interface ControllerContext {
    * their first endpoint here and removed after their last, as Docker does.
    */
   readonly liveNetworks: Set<string>;
+  /**
+   * Global networks the store deleted while they were still live here (their
+   * last endpoint here was on its way out): dropped from `networks` when their
+   * release here is done, instead of staying listed for ever.
+   */
+  readonly deletedElsewhere: Set<string>;
   readonly locks: KeyedMutex;
   readonly networks: Map<string, NetworkRecord>;
   readonly endpoints: EndpointTable;

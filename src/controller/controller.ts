@@ -142,6 +142,7 @@ export class Controller {
       globalStore: options.globalStore,
       nodeName: options.nodeName ?? hostname(),
       liveNetworks: new Set(),
+      deletedElsewhere: new Set(),
       locks: new KeyedMutex(),
       networks: new Map(),
       endpoints: new EndpointTable(),

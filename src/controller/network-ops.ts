@@ -228,4 +228,5 @@ async function teardownLive(ctx: ControllerContext, net: NetworkRecord): Promise
   ctx.serviceRecords.dropNetwork(net.id);
   await ctx.drivers.get(net.driver).driver.deleteNetwork(net.id);
   await ctx.store.deleteNetwork(net.id);
+  if (ctx.deletedElsewhere.delete(net.id)) ctx.networks.delete(net.id);
 }

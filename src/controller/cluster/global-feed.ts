@@ -72,4 +72,5 @@ function applyGlobalChange(ctx: ControllerContext, change: GlobalNetworkChange):
   // Deletion is refused while any host has endpoints, so a network deleted
   // elsewhere has none here; one still live here is one being released.
   if (!ctx.liveNetworks.has(change.id)) ctx.networks.delete(change.id);
+  else ctx.deletedElsewhere.add(change.id);
 }
