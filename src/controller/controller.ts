@@ -215,6 +215,12 @@ export class Controller {
     return snapshot(this.networkRecord(ref));
   }
 
+  /** The network with exactly this id, or undefined: a lookup for callers on a hot path (one copy, not all networks'). */
+  findNetwork(id: string): Readonly<NetworkRecord> | undefined {
+    const net = this.ctx.networks.get(id);
+    return net && snapshot(net);
+  }
+
   /** The endpoints on a network, with the sandbox each is joined to. */
   networkEndpoints(ref: string): { endpoint: Readonly<EndpointRecord>; sandbox?: Readonly<SandboxRecord> }[] {
     const net = this.networkRecord(ref);

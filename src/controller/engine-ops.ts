@@ -9,7 +9,7 @@ import { nameRecordOf } from "./dns/sandbox-dns.js";
 import { newId } from "./ids.js";
 import { grantHolding } from "./ipam-allocation.js";
 import { gossips, servesNames } from "./policy.js";
-import { deleteSandbox, joinLocked, leave, programExternalConnectivity, serviceEntryOf } from "./sandbox-ops.js";
+import { deleteSandbox, joinLocked, leave, newSandboxRecord, programExternalConnectivity, serviceEntryOf } from "./sandbox-ops.js";
 
 /**
  * The controller's side of a container engine that owns its sandboxes
@@ -98,22 +98,7 @@ async function engineSandbox(ctx: ControllerContext, req: EngineJoinRequest): Pr
     const base = req.sandboxKey.slice(req.sandboxKey.lastIndexOf("/") + 1).replace(/[^a-zA-Z0-9_.-]/g, "");
     const name = `${req.engine}-${base || newId().slice(0, 12)}`;
     if ([...ctx.sandboxes.values()].some((s) => s.name === name)) throw new ConflictError(`sandbox with name ${name} already exists`);
-    const rec: SandboxRecord = {
-      id: newId(),
-      name,
-      key: req.sandboxKey,
-      hostname: name,
-      domainname: "",
-      dns: [],
-      dnsSearch: [],
-      extraHosts: [],
-      portBindings: [],
-      created: new Date().toISOString(),
-      endpoints: [],
-      joinCounter: 0,
-      useHostNetwork: false,
-      engine: req.engine,
-    };
+    const rec = newSandboxRecord(newId(), req.sandboxKey, { name }, req.engine);
     await ctx.store.putSandbox(rec);
     ctx.sandboxes.set(rec.id, rec);
     return rec;

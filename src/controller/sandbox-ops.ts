@@ -33,21 +33,7 @@ export async function createSandbox(ctx: ControllerContext, req: SandboxCreateRe
   let key: string | undefined;
   try {
     key = req.useHostNetwork ? HOST_NAMESPACE : await ctx.osl.createSandbox(`${ctx.prefix}-${shortId(id)}`);
-    const rec: SandboxRecord = {
-      id,
-      name: req.name,
-      key,
-      hostname: req.hostname ?? req.name,
-      domainname: req.domainname ?? "",
-      dns: req.dns ?? [],
-      dnsSearch: req.dnsSearch ?? [],
-      extraHosts: req.extraHosts ?? [],
-      portBindings: req.portBindings ?? [],
-      created: new Date().toISOString(),
-      endpoints: [],
-      joinCounter: 0,
-      useHostNetwork: req.useHostNetwork ?? false,
-    };
+    const rec = newSandboxRecord(id, key, req);
     writeSandboxFiles(ctx.log, ctx.runDir, rec, []);
     await ctx.store.putSandbox(rec);
     ctx.sandboxes.set(id, rec);
@@ -60,6 +46,26 @@ export async function createSandbox(ctx: ControllerContext, req: SandboxCreateRe
   } finally {
     ctx.claims.sandboxes.delete(req.name);
   }
+}
+
+/** A sandbox's record as a request describes it, joined to nothing yet; `engine` for a sandbox a container engine owns. */
+export function newSandboxRecord(id: string, key: string, req: SandboxCreateRequest, engine?: string): SandboxRecord {
+  return {
+    id,
+    name: req.name,
+    key,
+    hostname: req.hostname ?? req.name,
+    domainname: req.domainname ?? "",
+    dns: req.dns ?? [],
+    dnsSearch: req.dnsSearch ?? [],
+    extraHosts: req.extraHosts ?? [],
+    portBindings: req.portBindings ?? [],
+    created: new Date().toISOString(),
+    endpoints: [],
+    joinCounter: 0,
+    useHostNetwork: req.useHostNetwork ?? false,
+    ...(engine !== undefined ? { engine } : {}),
+  };
 }
 
 /**

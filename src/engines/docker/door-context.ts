@@ -1,7 +1,7 @@
 import type { Controller } from "../../controller/index.js";
 import type { NetworkRecord } from "../../controllerapi/index.js";
 import { formatIpValue, parseIpValue, prefixContainsIp, prefixToString, tryParsePrefix } from "../../inet/index.js";
-import { InvalidParameterError } from "../../errors.js";
+import { InvalidParameterError, NotFoundError } from "../../errors.js";
 import type { Logger } from "../../log/index.js";
 import type { Bindings } from "./bindings.js";
 import type { EngineClient } from "./engine-client.js";
@@ -44,10 +44,10 @@ export function rangeKey(v6: boolean, pool: string): string {
  * CreateNetwork made on that subnet; undefined before CreateNetwork.
  */
 export function networkOfPool(door: DoorContext, ref: PoolRef): NetworkRecord | undefined {
-  if (ref.network) return door.controller.networks().find((n) => n.id === ref.network);
+  if (ref.network) return door.controller.findNetwork(ref.network);
   for (const [, b] of door.bindings.entries()) {
     if (!b.created) continue;
-    const net = door.controller.networks().find((n) => n.id === b.network);
+    const net = door.controller.findNetwork(b.network);
     if (net && (ref.v6 ? net.ipv6 : net.ipv4).some((g) => g.pool === ref.pool)) return net;
   }
   return undefined;
@@ -67,4 +67,14 @@ export function addressInPool(pool: string, address: string | undefined): string
   const ip = address === undefined ? { family: p.family, value: p.addr + 1n } : parseIpValue(address.split("/")[0]!);
   if (!ip || !prefixContainsIp(p, ip)) throw new InvalidParameterError(`address ${address} is not in subnet ${pool}`);
   return `${formatIpValue(ip)}/${p.bits}`;
+}
+
+/** The existing cnm network a Docker network names (`flag` says where: -o or --ipam-opt), or an error saying what to do. */
+export function boundNetwork(door: DoorContext, ref: string, flag: string): NetworkRecord {
+  try {
+    return door.controller.network(ref);
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+    throw new NotFoundError(`cnm network ${ref} (${flag}) not found: create it with cnm first, or create it from Docker with -o cnm.driver=bridge|overlay|macvlan`);
+  }
 }

@@ -1,6 +1,6 @@
-import { InvalidParameterError, NotFoundError } from "../../errors.js";
+import { InvalidParameterError } from "../../errors.js";
 import { stringsOf, str, type PluginHandler } from "../../plugin-sdk/index.js";
-import { addressInPool, canonicalSubnet, networkOfPool, rangeKey, type DoorContext } from "./door-context.js";
+import { addressInPool, boundNetwork, canonicalSubnet, networkOfPool, rangeKey, type DoorContext } from "./door-context.js";
 import { ADDRESS_SPACES, DockerKeys, NETWORK_OPTION } from "./options.js";
 import { decodePoolId, encodePoolId } from "./pool-ids.js";
 
@@ -41,7 +41,7 @@ export function ipamCalls(door: DoorContext): Map<string, PluginHandler> {
         if (subPool) door.pendingRanges.set(rangeKey(v6, subnet), canonicalSubnet(subPool));
         return { PoolID: encodePoolId({ pool: subnet, v6, ...(subPool ? { subPool: canonicalSubnet(subPool) } : {}) }), Pool: subnet, Data: {} };
       }
-      const net = boundNetwork(door, bound);
+      const net = boundNetwork(door, bound, `--ipam-opt ${NETWORK_OPTION}`);
       const grants = v6 ? net.ipv6 : net.ipv4;
       if (grants.length === 0) throw new InvalidParameterError(`cnm network ${net.name} has no IPv${v6 ? 6 : 4} subnet`);
       if (subPool) throw new InvalidParameterError(`cnm network ${net.name} exists: its --ip-range is its own, set when it was created`);
@@ -101,11 +101,3 @@ export function ipamCalls(door: DoorContext): Map<string, PluginHandler> {
   return new Map(Object.entries(calls).map(([name, h]) => [`IpamDriver.${name}`, h]));
 }
 
-function boundNetwork(door: DoorContext, ref: string) {
-  try {
-    return door.controller.network(ref);
-  } catch (err) {
-    if (err instanceof NotFoundError) throw new NotFoundError(`cnm network ${ref} (--ipam-opt ${NETWORK_OPTION}) not found: create it with cnm first, or create it from Docker with -o cnm.driver=bridge|overlay|macvlan`);
-    throw err;
-  }
-}

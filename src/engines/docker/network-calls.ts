@@ -2,7 +2,7 @@ import type { IpamConfig, NetworkRecord } from "../../controllerapi/index.js";
 import { InvalidParameterError, NotFoundError } from "../../errors.js";
 import { cidrAddress } from "../../inet/index.js";
 import { endpointOptionsOf, stringsOf, str, type PluginHandler } from "../../plugin-sdk/index.js";
-import { canonicalSubnet, rangeKey, type DoorContext } from "./door-context.js";
+import { boundNetwork, canonicalSubnet, rangeKey, type DoorContext } from "./door-context.js";
 import { decodePoolId } from "./pool-ids.js";
 import { CREATABLE_DRIVERS, DockerKeys, DRIVER_OPTION, ENGINE, NETWORK_OPTION, splitOptions } from "./options.js";
 
@@ -74,7 +74,7 @@ export function networkCalls(door: DoorContext): Map<string, PluginHandler> {
           `a Docker network on cnm needs -o ${NETWORK_OPTION}=NAME (an existing cnm network) or -o ${DRIVER_OPTION}=bridge|overlay|macvlan (a new one)`,
         );
       }
-      const net = boundNetwork(door, network);
+      const net = boundNetwork(door, network, `-o ${NETWORK_OPTION}`);
       checkSamePools(net, ipv4, ipv6);
       for (const id of [...door.unconfirmedPools]) if (decodePoolId(id).network === net.id) door.unconfirmedPools.delete(id);
       door.bindings.set(dockerId, { network: net.id, created: false });
@@ -84,7 +84,7 @@ export function networkCalls(door: DoorContext): Map<string, PluginHandler> {
     DeleteNetwork: async (b) => {
       const dockerId = str(b, "NetworkID");
       const binding = door.bindings.get(dockerId);
-      if (binding?.created && c.networks().some((n) => n.id === binding.network)) await c.deleteNetwork(binding.network);
+      if (binding?.created && c.findNetwork(binding.network)) await c.deleteNetwork(binding.network);
       door.bindings.delete(dockerId);
       return {};
     },
@@ -147,19 +147,11 @@ export function networkCalls(door: DoorContext): Map<string, PluginHandler> {
 
 function networkOf(door: DoorContext, dockerId: string): NetworkRecord {
   const binding = door.bindings.get(dockerId);
-  const net = binding && door.controller.networks().find((n) => n.id === binding.network);
+  const net = binding && door.controller.findNetwork(binding.network);
   if (!net) throw new NotFoundError(`Docker network ${dockerId.slice(0, 12)} is bound to no cnm network (was it removed from cnm?)`);
   return net;
 }
 
-function boundNetwork(door: DoorContext, ref: string): NetworkRecord {
-  try {
-    return door.controller.network(ref);
-  } catch (err) {
-    if (err instanceof NotFoundError) throw new NotFoundError(`cnm network ${ref} (-o ${NETWORK_OPTION}) not found`);
-    throw err;
-  }
-}
 
 /** A bound network's addresses must come from cnm's IPAM on that network: Docker's pools must be its pools. */
 function checkSamePools(net: NetworkRecord, ipv4: readonly IpamConfig[], ipv6: readonly IpamConfig[]): void {
